@@ -1,0 +1,141 @@
+"""Configuration from the environment (see docs/configuration.md and shared CONTRACT)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SANDBOX_KEY_ID = "rzp_test_SandboxKey0001"
+SANDBOX_KEY_SECRET = "sandbox_key_secret_not_for_production"  # noqa: S105 (public sandbox-only value)
+SANDBOX_WEBHOOK_SECRET = "sandbox_webhook_secret"  # noqa: S105 (public sandbox-only value)
+WEAK_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development"}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku-style `postgres://` URLs and bare `postgresql://` use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+    TESTING = False
+    SQLALCHEMY_DATABASE_URI: str | None = None  # resolved in load_config
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session, which already expires
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    API_RATE_LIMIT = "120 per minute"
+    API_TOKEN_TTL_HOURS = 24 * 30
+    SANDBOX_WEBHOOK_SYNC = False  # deliver sandbox webhooks inline (tests) instead of in a thread
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    SANDBOX_WEBHOOK_SYNC = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class_from_env() -> type[Config]:
+    return CONFIGS.get(os.environ.get("APP_ENV", "development").lower(), DevelopmentConfig)
+
+
+def load_config(app, config_class: type[Config]) -> None:
+    """Apply the class defaults, then everything the environment says."""
+    app.config.from_object(config_class)
+    env = os.environ
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    default_db = f"sqlite:///{instance / 'portal.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        env.get("DATABASE_URL") or config_class.SQLALCHEMY_DATABASE_URI or default_db
+    )
+    app.config["SECRET_KEY"] = _secret_key(config_class, instance)
+    gateway = env.get("PAYMENT_GATEWAY", "sandbox").strip().lower()
+    if gateway not in {"sandbox", "razorpay"}:
+        raise RuntimeError(f"PAYMENT_GATEWAY must be 'sandbox' or 'razorpay', not {gateway!r}")
+    sandbox = gateway == "sandbox"
+    app.config.update(
+        PAYMENT_GATEWAY=gateway,
+        RAZORPAY_KEY_ID=env.get("RAZORPAY_KEY_ID") or (SANDBOX_KEY_ID if sandbox else ""),
+        RAZORPAY_KEY_SECRET=env.get("RAZORPAY_KEY_SECRET") or (SANDBOX_KEY_SECRET if sandbox else ""),
+        RAZORPAY_WEBHOOK_SECRET=env.get("RAZORPAY_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if sandbox else ""),
+        RAZORPAY_BASE_URL=env.get("RAZORPAY_BASE_URL") or ("" if sandbox else "https://api.razorpay.com"),
+        PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        ORDER_PAYMENT_TTL_MINUTES=env_int("ORDER_PAYMENT_TTL_MINUTES", 1440),
+        DEFAULT_CURRENCY=(env.get("DEFAULT_CURRENCY") or "INR").upper(),
+        AUTO_REFUND_LATE_PAYMENTS=env_flag("AUTO_REFUND_LATE_PAYMENTS", True),
+        AUTO_INVOICE=env_flag("AUTO_INVOICE", True),
+        SELLER_NAME=env.get("SELLER_NAME") or "Demo Learning Pvt Ltd",
+        SELLER_ADDRESS=env.get("SELLER_ADDRESS") or "12 MG Road, Bengaluru 560001, Karnataka",
+        SELLER_GSTIN=env.get("SELLER_GSTIN") or "29ABCDE1234F1Z5",
+        SELLER_STATE=env.get("SELLER_STATE") or "Karnataka",
+        INVOICE_PREFIX=env.get("INVOICE_PREFIX") or "INV",
+        REDIS_URL=env.get("REDIS_URL") or "",
+    )
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    if config_class.ENV_NAME == "production" and gateway == "razorpay":
+        _require(app, "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET")
+
+
+def _secret_key(config_class: type[Config], instance: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if config_class.ENV_NAME == "production":
+        if key.lower() in WEAK_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        return key
+    if key:
+        return key
+    # Development and tests: generated once and kept in the instance folder.
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _require(app, *names: str) -> None:
+    missing = [name for name in names if not app.config.get(name)]
+    if missing:
+        raise RuntimeError(f"missing required configuration: {', '.join(missing)}")

@@ -1,0 +1,22 @@
+"""Database helpers that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+
+def enable_sqlite_pragmas(engine) -> None:
+    """Foreign keys on, WAL for concurrent readers, and a busy timeout instead of instant 'locked'."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def is_postgres(session_or_engine) -> bool:
+    bind = getattr(session_or_engine, "bind", None) or session_or_engine
+    return bind.dialect.name == "postgresql"

@@ -1,0 +1,1 @@
+"""Demo data: a believable shop built through the real services."""

@@ -1,0 +1,27 @@
+"""`flask demo ...`"""
+
+import click
+from flask.cli import AppGroup
+
+from portal.demo import seed as demo
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("seed")
+@click.option("--customers", default=50, show_default=True)
+@click.option("--orders", default=300, show_default=True)
+@click.option("--days", default=90, show_default=True, help="Spread orders over this many past days.")
+def seed(customers, orders, days):
+    """Build a realistic demo catalogue, customers and orders in every state (empty database only)."""
+    with click.progressbar(length=orders, label="Seeding orders") as bar:
+        result = demo.seed(customers=customers, orders=orders, days=days, progress=bar.update)
+    if result["skipped"]:
+        click.echo("demo seed: the database already has orders; nothing changed")
+        return
+    click.echo(f"demo seed: {result['products']} products, {result['customers']} customers, {result['orders']} orders")
+    click.echo(
+        f"demo logins (password {demo.DEMO_PASSWORD}): "
+        + ", ".join(email for email, _ in demo.DEMO_STAFF)
+        + f"; customer {demo.DEMO_CUSTOMER}"
+    )

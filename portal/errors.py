@@ -1,0 +1,41 @@
+"""Error pages for the portal and JSON error bodies for the API and gateway endpoints."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+JSON_PREFIXES = ("/api/", "/webhooks/", "/v1/")
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json"
+
+
+def error_body(code: str, message: str, status: int, details: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return _render(400, "csrf_failed", "The form expired or was not sent from this site. Reload and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        return _render(error.code or 500, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, "internal_error", "Something went wrong on our side; nothing was changed.")
+
+
+def _render(status: int, code: str, message: str):
+    if wants_json():
+        return error_body(code, message, status)
+    return render_template("error.html", status=status, message=message), status

@@ -1,0 +1,53 @@
+"""The port the rest of the app uses to talk to the payment gateway.
+
+Entities are plain dicts shaped exactly like Razorpay's (see shared razorpay-reference.md):
+`{"id": "pay_...", "entity": "payment", "amount": 50000, "currency": "INR", "status": ...}`.
+Every failure is one of two exceptions: the gateway said no (`GatewayRejected`), or it could not
+be reached or broke (`GatewayUnavailable`). Nothing else escapes an adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class GatewayError(Exception):
+    """Base of the two failures the app understands."""
+
+
+class GatewayRejected(GatewayError):
+    """The gateway refused the request (bad amount, already refunded, unknown id, ...)."""
+
+    def __init__(self, message: str, *, code: str = "BAD_REQUEST_ERROR", field: str | None = None):
+        super().__init__(message)
+        self.code, self.field = code, field
+
+
+class GatewayUnavailable(GatewayError):
+    """Timeout, connection error or a 5xx: the outcome is unknown; safe retries only."""
+
+
+class Gateway(Protocol):
+    key_id: str
+
+    def create_order(self, *, amount: int, currency: str, receipt: str, notes: dict) -> dict: ...
+    def fetch_order(self, order_id: str) -> dict: ...
+    def fetch_order_payments(self, order_id: str) -> list[dict]: ...
+    def fetch_payment(self, payment_id: str) -> dict: ...
+    def capture_payment(self, payment_id: str, amount: int, currency: str) -> dict: ...
+    def refund_payment(self, payment_id: str, *, amount: int, idempotency_key: str,
+                       notes: dict | None = None) -> dict: ...
+    def fetch_refund(self, refund_id: str) -> dict: ...
+    def fetch_payment_refunds(self, payment_id: str) -> list[dict]: ...
+    def create_payment_link(self, *, amount: int, currency: str, reference_id: str, description: str,
+                            customer: dict, callback_url: str, expire_by: int | None, notes: dict) -> dict: ...
+    def fetch_payment_link(self, plink_id: str) -> dict: ...
+    def cancel_payment_link(self, plink_id: str) -> dict: ...
+    def verify_payment_signature(self, order_id: str, payment_id: str, signature: str) -> bool: ...
+    def verify_payment_link_signature(self, plink_id: str, reference_id: str, status: str, payment_id: str,
+                                      signature: str) -> bool: ...
+    def verify_webhook_signature(self, body: bytes, signature: str) -> bool: ...
+    def checkout_url(self, gateway_order_id: str) -> str | None:
+        """Where a customer pays this order in a browser (the sandbox's hosted checkout); None for Razorpay,
+        whose checkout is the JS widget in the customer's app."""
+        ...

@@ -1,0 +1,29 @@
+"""Small column helpers shared by the models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.timeutil import utcnow
+
+
+def one_of(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=name or f"{column}_valid")
+
+
+def non_negative(*columns: str) -> list[CheckConstraint]:
+    return [CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative") for c in columns]
+
+
+def enum_column(enum: type[StrEnum], default=None, **kw):
+    return mapped_column(String(30), default=default, **kw)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

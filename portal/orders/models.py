@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.modelutil import Timestamps, non_negative, one_of
+from portal.orders.status import ORDER, PAYABLE, FulfilmentStatus, OrderStatus
+
+
+class Order(Timestamps, db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        one_of("status", OrderStatus),
+        one_of("fulfilment_status", FulfilmentStatus),
+        *non_negative("subtotal", "discount", "tax", "total"),
+        UniqueConstraint("customer_id", "idempotency_key"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_orders_total", "total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[int] = mapped_column(default=0)
+    discount: Mapped[int] = mapped_column(default=0)
+    tax: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(30), default=OrderStatus.PENDING)
+    fulfilment_status: Mapped[str] = mapped_column(String(30), default=FulfilmentStatus.NOT_REQUIRED, index=True)
+    gateway_order_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    receipt: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    paid_at: Mapped[datetime | None]
+    notes: Mapped[dict | None] = mapped_column(JSON)
+    needs_refund: Mapped[bool] = mapped_column(default=False, index=True)  # payment landed after cancel/expiry
+    payment_link_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    payment_link_url: Mapped[str | None] = mapped_column(String(255))
+    billing_name: Mapped[str | None] = mapped_column(String(120))
+    billing_email: Mapped[str | None] = mapped_column(String(255), index=True)
+    billing_address: Mapped[str | None] = mapped_column(Text)
+    billing_state: Mapped[str | None] = mapped_column(String(60))
+    billing_gstin: Mapped[str | None] = mapped_column(String(15))
+
+    customer = relationship("User", lazy="joined", innerjoin=True)
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+    payments = relationship("Payment", back_populates="order", order_by="Payment.id")
+    refunds = relationship("Refund", back_populates="order", order_by="Refund.id", viewonly=True)
+    invoice = relationship("Invoice", back_populates="order", uselist=False)
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE
+
+    def can_move_to(self, status: str) -> bool:
+        return ORDER.can(self.status, status)
+
+    @property
+    def next_statuses(self) -> list[str]:
+        return sorted(ORDER.next_states(self.status))
+
+    @property
+    def has_physical_items(self) -> bool:
+        return self.fulfilment_status != FulfilmentStatus.NOT_REQUIRED
+
+    def __repr__(self) -> str:
+        return f"<Order {self.number} {self.status}>"
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = tuple(non_negative("unit_price", "quantity", "tax_rate_bp", "taxable_amount", "tax_amount"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))  # snapshot at order time
+    kind: Mapped[str] = mapped_column(String(20))
+    hsn_sac: Mapped[str] = mapped_column(String(8))
+    unit_price: Mapped[int]  # snapshot, minor units, exclusive of tax
+    quantity: Mapped[int]
+    tax_rate_bp: Mapped[int]
+    taxable_amount: Mapped[int]  # unit_price × quantity
+    tax_amount: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total(self) -> int:
+        return self.taxable_amount + self.tax_amount

@@ -1,0 +1,193 @@
+"""Applying what the gateway says about a payment: the one path for verify-payment, webhooks,
+reconciliation and the demo seed.
+
+`apply_gateway_payment` is idempotent and monotonic: the same gateway entity applied twice changes
+nothing the second time, and an older state (an `authorized` after `captured`) is recorded as stale
+and skipped. The order row is locked first, so concurrent callers for one order run one at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.history.services import Actor, record_event
+from portal.orders.models import Order
+from portal.orders.status import ORDER, OrderStatus
+from portal.payments.models import Payment
+from portal.payments.status import PAYMENT, PaymentStatus
+from portal.statemachine import IllegalTransition, advance_to
+from portal.timeutil import from_unix, utcnow
+
+GATEWAY_STATES = {s.value for s in PaymentStatus} - {"partially_refunded"}
+
+
+class UnknownGatewayOrder(LookupError):
+    """The payment belongs to a gateway order we do not have."""
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    order: Order
+    changed: bool = False
+    stale: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def order_paid(self) -> bool:
+        return self.order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+
+
+def lock_order_by_gateway_id(gateway_order_id: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.gateway_order_id == gateway_order_id).with_for_update())
+    if order is None:
+        raise UnknownGatewayOrder(gateway_order_id)
+    return order
+
+
+def _get_or_create_payment(order: Order, entity: dict, actor: Actor) -> tuple[Payment, bool]:
+    payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == entity["id"]).with_for_update())
+    if payment is not None:
+        return payment, False
+    payment = Payment(
+        order=order,
+        gateway_payment_id=entity["id"],
+        amount=int(entity["amount"]),
+        currency=entity["currency"],
+        status=PaymentStatus.CREATED,
+        created_at=from_unix(entity.get("created_at")) or utcnow(),
+    )
+    db.session.add(payment)
+    db.session.flush()  # the unique gateway id settles a race here
+    record_event(
+        payment, action="create", actor=actor, to_state=PaymentStatus.CREATED, reason=f"payment {entity['id']} seen"
+    )
+    return payment, True
+
+
+def _copy_details(payment: Payment, entity: dict) -> None:
+    payment.method = entity.get("method") or payment.method
+    payment.email = entity.get("email") or payment.email
+    payment.contact = entity.get("contact") or payment.contact
+    payment.fee = entity.get("fee") if entity.get("fee") is not None else payment.fee
+    payment.gateway_tax = entity.get("tax") if entity.get("tax") is not None else payment.gateway_tax
+    for ours, theirs in (
+        ("error_code", "error_code"),
+        ("error_description", "error_description"),
+        ("error_reason", "error_reason"),
+    ):
+        if entity.get(theirs):
+            setattr(payment, ours, entity[theirs])
+    payment.gateway_data = entity
+
+
+def _check_amount(order: Order, entity: dict) -> list[str]:
+    problems = []
+    if int(entity["amount"]) != order.total:
+        problems.append(f"amount {entity['amount']} does not match the order total {order.total}")
+    if entity["currency"] != order.currency:
+        problems.append(f"currency {entity['currency']} does not match the order's {order.currency}")
+    return problems
+
+
+def _advance_payment(payment: Payment, target: str, actor: Actor, reason: str) -> tuple[bool, bool]:
+    """(changed, stale) after moving the payment towards the gateway's state."""
+    current = str(payment.status)
+    if target == PaymentStatus.CAPTURED and current in (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+        return False, False
+    if PAYMENT.is_behind(current, target):
+        return False, True
+    changed = advance_to(payment, PAYMENT, target, actor=actor, reason=reason)
+    now = utcnow()
+    if payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) and payment.authorized_at is None:
+        payment.authorized_at = now
+    if payment.status == PaymentStatus.CAPTURED and payment.captured_at is None:
+        payment.captured_at = now
+    return changed, False
+
+
+def _settle_order(order: Order, payment: Payment, actor: Actor, problems: list[str]) -> bool:
+    """Move the order according to its payment; returns True when the order changed."""
+    if problems:
+        return False
+    if payment.status == PaymentStatus.CAPTURED:
+        if order.is_payable:
+            advance_to(
+                order, ORDER, OrderStatus.PAID, actor=actor, reason=f"payment {payment.gateway_payment_id} captured"
+            )
+            order.paid_at = order.paid_at or utcnow()
+            return True
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not order.needs_refund:
+            order.needs_refund = True
+            record_event(
+                order,
+                action="late_payment",
+                actor=actor,
+                reason=f"payment {payment.gateway_payment_id} captured on a {order.status} order; refund due",
+            )
+            return True
+    if payment.status == PaymentStatus.FAILED and order.status == OrderStatus.PENDING:
+        transition_reason = payment.error_description or "payment failed"
+        advance_to(order, ORDER, OrderStatus.FAILED, actor=actor, reason=transition_reason)
+        return True
+    return False
+
+
+def apply_gateway_payment(entity: dict, *, actor: Actor, reason: str = "") -> PaymentOutcome:
+    """Record a gateway payment entity against its order and settle the order. Commits.
+
+    Safe to call any number of times, concurrently, and in any order of states.
+    """
+    for attempt in range(2):
+        try:
+            outcome = _apply(entity, actor, reason)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # a concurrent caller inserted the payment first: apply again
+            if attempt:
+                raise
+            continue
+        except Exception:
+            db.session.rollback()
+            raise
+        _after_commit(outcome)
+        return outcome
+    raise RuntimeError("unreachable")
+
+
+def _apply(entity: dict, actor: Actor, reason: str) -> PaymentOutcome:
+    target = entity.get("status")
+    if target not in GATEWAY_STATES:
+        raise ValueError(f"unknown payment status {target!r}")
+    order = lock_order_by_gateway_id(entity["order_id"])
+    payment, created = _get_or_create_payment(order, entity, actor)
+    _copy_details(payment, entity)
+    problems = _check_amount(order, entity)
+    note = reason or f"gateway reports {target}"
+    try:
+        changed, stale = _advance_payment(payment, target, actor, note)
+    except IllegalTransition as exc:
+        problems.append(str(exc))
+        changed, stale = False, True
+    if stale:
+        record_event(
+            payment,
+            action="stale_update",
+            actor=actor,
+            reason=f"ignored '{target}': payment is already {payment.status}",
+        )
+    if problems:
+        record_event(order, action="payment_mismatch", actor=actor, reason="; ".join(problems))
+    order_changed = _settle_order(order, payment, actor, problems)
+    return PaymentOutcome(payment, order, changed or created or order_changed, stale, problems)
+
+
+def _after_commit(outcome: PaymentOutcome) -> None:
+    """Hooks that run after the payment is safely recorded (auto-invoice, auto-refund)."""
+    for hook in current_app.extensions.get("payment_hooks", []):
+        hook(outcome)
