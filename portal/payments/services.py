@@ -50,6 +50,13 @@ def lock_order_by_gateway_id(gateway_order_id: str) -> Order:
     return order
 
 
+def lock_order(order_id: int) -> Order:
+    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None:
+        raise UnknownGatewayOrder(f"order {order_id}")
+    return order
+
+
 def _get_or_create_payment(order: Order, entity: dict, actor: Actor) -> tuple[Payment, bool]:
     payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == entity["id"]).with_for_update())
     if payment is not None:
@@ -138,14 +145,18 @@ def _settle_order(order: Order, payment: Payment, actor: Actor, problems: list[s
     return False
 
 
-def apply_gateway_payment(entity: dict, *, actor: Actor, reason: str = "") -> PaymentOutcome:
+def apply_gateway_payment(
+    entity: dict, *, actor: Actor, reason: str = "", order_id: int | None = None
+) -> PaymentOutcome:
     """Record a gateway payment entity against its order and settle the order. Commits.
 
-    Safe to call any number of times, concurrently, and in any order of states.
+    Safe to call any number of times, concurrently, and in any order of states. `order_id` names our
+    order when the payment's gateway order is not ours: a payment-link payment carries the link's own
+    gateway order, and is matched to our order through `Order.payment_link_id` by the caller.
     """
     for attempt in range(2):
         try:
-            outcome = _apply(entity, actor, reason)
+            outcome = _apply(entity, actor, reason, order_id)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()  # a concurrent caller inserted the payment first: apply again
@@ -160,11 +171,15 @@ def apply_gateway_payment(entity: dict, *, actor: Actor, reason: str = "") -> Pa
     raise RuntimeError("unreachable")
 
 
-def _apply(entity: dict, actor: Actor, reason: str) -> PaymentOutcome:
+def _apply(entity: dict, actor: Actor, reason: str, order_id: int | None = None) -> PaymentOutcome:
     target = entity.get("status")
     if target not in GATEWAY_STATES:
         raise ValueError(f"unknown payment status {target!r}")
-    order = lock_order_by_gateway_id(entity["order_id"])
+    if target == PaymentStatus.REFUNDED:
+        # Our refund progress comes from refund entities (amount_refunded); for the payment itself a
+        # gateway `refunded` means it was captured. Otherwise an unseen refunded payment never pays its order.
+        target = PaymentStatus.CAPTURED
+    order = lock_order(order_id) if order_id is not None else lock_order_by_gateway_id(entity["order_id"])
     payment, created = _get_or_create_payment(order, entity, actor)
     _copy_details(payment, entity)
     problems = _check_amount(order, entity)
