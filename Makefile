@@ -1,11 +1,13 @@
 # The two commands the README opens with: `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.11 (pyenv's or Debian's), else whatever python3 is.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev assets lint seed
+.PHONY: run test install install-dev assets system-deps lint format
 
 run: install assets  ## install, migrate, seed demo data and serve on http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
@@ -16,12 +18,16 @@ run: install assets  ## install, migrate, seed demo data and serve on http://127
 	@echo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install-dev assets  ## install everything and run every test (SQLite, then PostgreSQL)
-	./scripts/test.sh
+test: install-dev assets system-deps  ## install everything and run every test (SQLite, then PostgreSQL)
+	./scripts/test.sh $(ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 assets: static/vendor/.installed
+
+# Chromium (browser tests) and fonts (invoice PDFs): apt-get when root; otherwise a clear reason (an error under CI=true).
+system-deps:
+	./scripts/ensure-chromium.sh
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +47,7 @@ static/vendor/.installed: package.json package-lock.json scripts/vendor.mjs
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

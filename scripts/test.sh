@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Runs the whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, or the local server if one answers).
+# Browser tests run once: in the PostgreSQL pass when there is one, else in the SQLite pass.
+# Extra arguments go to pytest in both passes (e.g. `make test ARGS="-k refunds -x"`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-
-echo "== tests on SQLite"
-env -u TEST_DATABASE_URL "$BIN/pytest" "$@"
+LOCAL_PG="postgresql://postgres@127.0.0.1:5432/test"
 
 PG_URL="${TEST_DATABASE_URL:-}"
-if [[ -z "$PG_URL" ]] && "$BIN/python" scripts/pg_ready.py "postgresql://postgres@127.0.0.1:5432/test" 2>/dev/null; then
-  PG_URL="postgresql://postgres@127.0.0.1:5432/test"
-fi
 if [[ -n "$PG_URL" ]]; then
-  echo "== tests on PostgreSQL"
-  TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@"
+  "$BIN/python" scripts/pg_ready.py "$PG_URL" || exit 1  # a URL was given: it must work
+elif "$BIN/python" scripts/pg_ready.py "$LOCAL_PG" 2>/dev/null; then
+  PG_URL="$LOCAL_PG"
 elif [[ "${CI:-}" == "true" ]]; then
-  echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL" >&2
+  echo "CI=true but PostgreSQL is not reachable: set TEST_DATABASE_URL (.ci/run starts the local server)" >&2
   exit 1
+fi
+
+status=0
+echo "== tests on SQLite"
+if [[ -n "$PG_URL" ]]; then
+  env -u TEST_DATABASE_URL PORTAL_SKIP_BROWSER=1 "$BIN/pytest" "$@" || status=$?
+else
+  env -u TEST_DATABASE_URL "$BIN/pytest" "$@" || status=$?
+fi
+
+if [[ -n "$PG_URL" ]]; then
+  echo "== tests on PostgreSQL (with the browser tests)"
+  TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@" || status=$?
 else
   echo "== PostgreSQL not reachable: its pass was skipped (set TEST_DATABASE_URL to run it)"
 fi
+exit "$status"
