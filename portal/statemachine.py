@@ -96,7 +96,7 @@ def advance_to(entity, machine: Machine, target: str, *, actor: Actor, reason: s
 
     Returns False (and changes nothing) when already there or when `target` is behind the current
     state — the monotonic rule for out-of-order gateway events. Raises IllegalTransition when the
-    target is neither reachable nor behind (a genuine conflict, e.g. captured vs failed).
+    target is neither reachable nor behind (a genuine conflict, e.g. cancelled vs paid).
     """
     current = str(getattr(entity, machine.attribute))
     if current == str(target) or machine.is_behind(current, target):
