@@ -1,14 +1,22 @@
-"""The admin dashboard."""
+"""The admin dashboard, and the template helpers every admin list shares."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 
 from portal.admin.services import summary
 from portal.auth.decorators import staff_blueprint_guard
+from portal.htmx import is_partial
+from portal.listing import display_count
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 staff_blueprint_guard(bp)
 
+# Registered app-wide: the admin blueprint is always present, the feature lists are optional.
+bp.add_app_template_filter(display_count, "count_label")
+bp.add_app_template_global(is_partial, "is_partial")
+
 
 @bp.get("/")
 def dashboard():
+    from flask import render_template
+
     return render_template("admin/dashboard.html", figures=summary())

@@ -1,0 +1,47 @@
+"""What every admin action view shares: optional services, and answering success or refusal alike
+for a plain form post (flash + redirect, or the page with its status) and for HTMX (the partial)."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import abort, flash, redirect
+from flask_login import current_user
+
+from portal.history.services import Actor
+from portal.htmx import is_partial, render
+
+
+def optional_service(module: str, name: str):
+    """A service function that another part of the app may not have shipped yet (None until it has)."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def actor() -> Actor:
+    return Actor.user(current_user)
+
+
+def first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return errors[0]
+    return "The form is not valid."
+
+
+def answer(page: str, partial: str, *, status: int, message: str, success_url: str, context: dict):
+    """Success: flash + redirect (plain post) or the updated partial (HTMX). Refusal: the page or the
+    partial with the refusal's status and message, so nothing is ever half-shown."""
+    tone = "success" if status < 400 else "error"
+    if status < 400 and not is_partial():
+        flash(message, tone)
+        return redirect(success_url, 303)
+    return render(page, partial, status, message=message, tone=tone, **context)
+
+
+def require_found(entity):
+    if entity is None:
+        abort(404)
+    return entity

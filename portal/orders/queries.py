@@ -1,0 +1,190 @@
+"""Read side of the admin orders pages: filters, search, keyset pages, tab counts, CSV rows, detail."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.catalog.models import Product
+from portal.extensions import db
+from portal.history.services import history_of
+from portal.listing import (
+    ListArgs,
+    amount_range_clauses,
+    capped_counts,
+    date_range_clauses,
+    keyset_page,
+    minor_to_decimal,
+    parse_list_args,
+    stream_rows,
+)
+from portal.orders.models import Order, OrderItem
+from portal.orders.status import FulfilmentStatus, OrderStatus
+from portal.payments.models import Payment
+
+STATUSES = [s.value for s in OrderStatus]
+FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
+SORTS = {"created": Order.created_at, "total": Order.total, "number": Order.number}
+SORT_LABELS = {"created": "Date", "total": "Total", "number": "Order"}
+ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
+
+CSV_HEADER = [
+    "number",
+    "created_at",
+    "status",
+    "fulfilment_status",
+    "customer_email",
+    "customer_name",
+    "currency",
+    "subtotal",
+    "tax",
+    "total",
+    "total_minor",
+    "gateway_order_id",
+    "paid_at",
+]
+
+
+def parse_order_args(args) -> ListArgs:
+    """The orders list's query string: the common filters plus fulfilment, customer and product."""
+    parsed = parse_list_args(args, statuses=STATUSES, sorts=SORTS, default_sort="created")
+    fulfilment = args.get("fulfilment", "").strip()
+    if fulfilment and fulfilment not in FULFILMENT_STATUSES:
+        parsed.errors["fulfilment"] = "Unknown fulfilment status."
+        fulfilment = ""
+    product = args.get("product", "").strip()
+    if product and not product.isdigit():
+        parsed.errors["product"] = "Unknown product."
+        product = ""
+    parsed.extra = {
+        "fulfilment": fulfilment,
+        "customer": args.get("customer", "").strip()[:255],
+        "product": int(product) if product else None,
+    }
+    return parsed
+
+
+def search_clause(q: str):
+    """What the search box finds, by the shape of what was typed; each shape has its own index."""
+    text = q.strip()
+    if text.startswith("pay_"):
+        return Order.id.in_(select(Payment.order_id).where(Payment.gateway_payment_id == text))
+    if text.startswith("order_"):
+        return Order.gateway_order_id == text
+    if ORDER_NUMBER.match(text):
+        return Order.number == text.upper()
+    if text.isdigit():
+        return Order.id == int(text)
+    if "@" in text:
+        return Order.billing_email == text.lower()
+    # A fragment: the start of an email address (prefix searches can use the index; %x% cannot).
+    return Order.billing_email.startswith(text.lower(), autoescape=True)
+
+
+def customer_clause(customer: str):
+    from portal.auth.models import User
+
+    if customer.isdigit():
+        return Order.customer_id == int(customer)
+    return Order.customer_id.in_(select(User.id).where(User.email == customer.lower()))
+
+
+def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
+    """Every WHERE clause the filter asks for (the status tab optional, for the tab counts)."""
+    clauses = [*date_range_clauses(Order.created_at, args), *amount_range_clauses(Order.total, args)]
+    if with_status and args.status:
+        clauses.append(Order.status == args.status)
+    if args.extra.get("fulfilment"):
+        clauses.append(Order.fulfilment_status == args.extra["fulfilment"])
+    if args.extra.get("customer"):
+        clauses.append(customer_clause(args.extra["customer"]))
+    if args.extra.get("product"):
+        clauses.append(Order.id.in_(select(OrderItem.order_id).where(OrderItem.product_id == args.extra["product"])))
+    if args.extra.get("ids"):
+        clauses.append(Order.id.in_(args.extra["ids"]))
+    if args.q:
+        clauses.append(search_clause(args.q))
+    return clauses
+
+
+def list_page(args: ListArgs):
+    """One keyset page of orders (customer joined in the same statement)."""
+    column = SORTS[args.sort]
+    query = select(Order).where(*filter_clauses(args))
+    return keyset_page(query, column, Order.id, args, key=lambda o: (getattr(o, column.key), o.id))
+
+
+def tab_counts(args: ListArgs) -> dict:
+    """Capped counts per status tab under the current filter (one statement)."""
+    return capped_counts(Order, Order.status, STATUSES, filter_clauses(args, with_status=False))
+
+
+def product_choices() -> list[tuple[int, str]]:
+    return list(db.session.execute(select(Product.id, Product.title).order_by(Product.title)).tuples())
+
+
+def csv_rows(args: ListArgs):
+    """Every order the filter matches, newest first, as CSV cells (streamed, never all in memory)."""
+    column = SORTS[args.sort]
+    order = (column.desc(), Order.id.desc()) if args.descending else (column.asc(), Order.id.asc())
+    statement = (
+        select(
+            Order.number,
+            Order.created_at,
+            Order.status,
+            Order.fulfilment_status,
+            Order.billing_email,
+            Order.billing_name,
+            Order.currency,
+            Order.subtotal,
+            Order.tax,
+            Order.total,
+            Order.gateway_order_id,
+            Order.paid_at,
+        )
+        .where(*filter_clauses(args))
+        .order_by(*order)
+    )
+    for row in stream_rows(statement):
+        yield (
+            *row[:7],
+            minor_to_decimal(row.subtotal),
+            minor_to_decimal(row.tax),
+            minor_to_decimal(row.total),
+            row.total,
+            row.gateway_order_id,
+            row.paid_at,
+        )
+
+
+def orders_by_ids(ids: list[int]) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)).unique())
+
+
+def ids_matching(args: ListArgs, *, status: str | None = None, limit: int) -> list[int]:
+    """Ids of orders the filter matches (optionally only those in `status`), at most `limit`."""
+    clauses = filter_clauses(args)
+    if status:
+        clauses.append(Order.status == status)
+    return list(db.session.scalars(select(Order.id).where(*clauses).order_by(Order.id).limit(limit)))
+
+
+def order_detail(order_id: int) -> Order | None:
+    """The order with everything its page shows, loaded in a fixed number of statements."""
+    return db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            selectinload(Order.items),
+            selectinload(Order.payments).selectinload(Payment.disputes),
+            selectinload(Order.refunds),
+            selectinload(Order.invoice),
+        )
+    )
+
+
+def timeline(order: Order) -> list:
+    """History of the order, its payments, refunds and invoice, oldest first."""
+    return history_of(order, *order.payments, *order.refunds, order.invoice)
