@@ -1,0 +1,105 @@
+"""HTTP plumbing for the gateway: a session with a default timeout, and a `requests` transport that
+answers from a WSGI app in-process (the sandbox, or the portal receiving sandbox webhooks).
+
+The in-process transport runs the app in its own thread, so (1) the app gets fresh Flask contexts and its
+own database session, exactly like a separate server, and (2) a caller's timeout is real: a slow answer
+raises `requests.exceptions.ReadTimeout` while the app finishes its work, as a remote server would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from io import BytesIO
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class TimeoutSession(requests.Session):
+    """A session whose every request has a timeout (the Razorpay SDK sets none)."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__()
+        self.default_timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, **kwargs)
+
+
+class WSGITransport(BaseAdapter):
+    """Mount on a base URL: `session.mount("http://sandbox.invalid", WSGITransport(lambda: app))`."""
+
+    def __init__(self, get_app: Callable):
+        super().__init__()
+        self.get_app = get_app
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        environ = _environ(request)
+        result: dict = {}
+        worker = threading.Thread(target=self._call, args=(environ, result), daemon=True)
+        worker.start()
+        worker.join(_read_timeout(timeout))
+        if worker.is_alive():
+            raise requests.exceptions.ReadTimeout(f"in-process read timed out ({timeout}s)", request=request)
+        if "error" in result:
+            raise requests.exceptions.ConnectionError(f"in-process app failed: {result['error']!r}", request=request)
+        return _response(request, *result["answer"])
+
+    def _call(self, environ: dict, result: dict) -> None:
+        try:
+            body_iter, status, headers = run_wsgi_app(self.get_app(), environ, buffered=True)
+            result["answer"] = (status, headers, b"".join(body_iter))
+        except Exception as exc:  # reported to the caller as a connection failure
+            result["error"] = exc
+
+    def close(self) -> None:
+        pass
+
+
+def _environ(request) -> dict:
+    parts = urlsplit(request.url)
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    builder = EnvironBuilder(
+        method=request.method,
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        path=parts.path,
+        query_string=parts.query,
+        headers=dict(request.headers),
+        input_stream=BytesIO(body),
+        content_length=len(body),
+    )
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    environ["portal.inprocess"] = True
+    return environ
+
+
+def _read_timeout(timeout) -> float | None:
+    if isinstance(timeout, tuple):
+        return timeout[1]
+    return timeout
+
+
+def _response(request, status: str, headers, body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = int(status.split()[0])
+    response.reason = status.partition(" ")[2]
+    response.headers = CaseInsensitiveDict(dict(headers))
+    response._content = body
+    response.raw = BytesIO(body)
+    response.url = request.url
+    response.request = request
+    response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+    return response
