@@ -52,6 +52,7 @@ class Invoice(Timestamps, db.Model):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     pdf_generated_at: Mapped[datetime | None]
+    billing_edited_at: Mapped[datetime | None]  # a PDF rendered before this is out of date
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None] = mapped_column(String(255))
 
