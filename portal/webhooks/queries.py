@@ -1,0 +1,173 @@
+"""Reading the webhook log: filters from the query string, pagination and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+
+from portal.extensions import db
+from portal.webhooks.models import WebhookEvent, WebhookStatus
+
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+CSV_COLUMNS = (
+    "id",
+    "event_id",
+    "event_type",
+    "status",
+    "received_at",
+    "processed_at",
+    "attempts",
+    "gateway_order_id",
+    "gateway_payment_id",
+    "order_id",
+    "payment_id",
+    "outcome",
+    "last_error",
+)
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text and text.strip() else None
+    except ValueError:
+        return None
+
+
+def _int(text: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(text), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    type: str = ""
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        status = args.get("status", "").strip()
+        return cls(
+            status=status if status in set(WebhookStatus) else "",
+            type=args.get("type", "").strip()[:60],
+            q=args.get("q", "").strip()[:80],
+            date_from=_date(args.get("from")),
+            date_to=_date(args.get("to")),
+            page=_int(args.get("page"), 1, 1, 100000),
+            per_page=_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
+        )
+
+    def args(self, **changes) -> dict:
+        """The query string of this filter (for links that keep it), with `changes` applied."""
+        values = {
+            "status": self.status,
+            "type": self.type,
+            "q": self.q,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "page": self.page if self.page > 1 else "",
+            "per_page": self.per_page if self.per_page != PER_PAGE else "",
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def filtered(filters: Filters):
+    query = select(WebhookEvent)
+    if filters.status:
+        query = query.where(WebhookEvent.status == filters.status)
+    if filters.type:
+        query = query.where(WebhookEvent.event_type == filters.type)
+    if filters.date_from:
+        query = query.where(WebhookEvent.received_at >= datetime.combine(filters.date_from, time.min))
+    if filters.date_to:
+        query = query.where(WebhookEvent.received_at < datetime.combine(filters.date_to + timedelta(days=1), time.min))
+    if filters.q:
+        q = filters.q
+        matches = [
+            WebhookEvent.event_id == q,
+            WebhookEvent.gateway_payment_id == q,
+            WebhookEvent.gateway_order_id == q,
+        ]
+        if q.isdigit():
+            matches += [WebhookEvent.order_id == int(q), WebhookEvent.payment_id == int(q), WebhookEvent.id == int(q)]
+        query = query.where(or_(*matches))
+    return query
+
+
+@dataclass
+class Page:
+    items: list[WebhookEvent]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_events(filters: Filters) -> Page:
+    """One page of the filtered log, newest first."""
+    query = filtered(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(
+        query.order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    )
+    return Page(list(rows), total, filters.page, filters.per_page)
+
+
+def event_types() -> list[str]:
+    """Types present in the log (for the filter's choices)."""
+    return list(db.session.scalars(select(WebhookEvent.event_type).distinct().order_by(WebhookEvent.event_type)))
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell that starts like a formula is neutralised so a spreadsheet never evaluates it.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_rows(filters: Filters) -> Iterator[str]:
+    """The whole filtered log as CSV lines (not paginated), newest first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    query = filtered(filters).order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
+    for row in db.session.scalars(query.execution_options(yield_per=500)):
+        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def pretty_payload(row: WebhookEvent) -> str:
+    try:
+        return json.dumps(json.loads(row.payload), indent=2, sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        return row.payload

@@ -1,0 +1,242 @@
+"""The webhook pipeline: raw body → verify → store (unique event id) → dispatch → record the outcome.
+
+Storing commits on its own before anything is applied: once a delivery is stored we own its retry, so
+a processing failure marks the event `failed` and the gateway still gets its 2xx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+from portal.webhooks.handlers import Event, Handled, dispatch
+from portal.webhooks.models import WebhookEvent, WebhookRejection, WebhookStatus
+from portal.webhooks.rejections import count_rejection
+from portal.webhooks.signature import signature_is_valid
+
+PROVIDER = "razorpay"
+MAX_BODY_BYTES = 256 * 1024  # Razorpay events are a few KB; anything this big is not one
+KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Razorpay-Event-Id", "X-Razorpay-Signature", "Request-Id")
+DEFAULT_MAX_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=5)  # a pending event this old lost its process (a crash) and is retried
+
+
+class Rejected(Exception):
+    """A delivery we refuse (answered 400 and counted, never stored)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotAllowed(Exception):
+    """The action does not fit the event's status (answered 409)."""
+
+
+@dataclass
+class IngestResult:
+    status: str  # processed, ignored, failed, duplicate
+    event: WebhookEvent | None = None
+
+
+def event_id_for(body: bytes, header: str | None) -> str:
+    """Razorpay's X-Razorpay-Event-Id; without one, the body's hash (a resend has the same bytes)."""
+    header = (header or "").strip()
+    if header:
+        if len(header) > 80:
+            raise Rejected("malformed", "X-Razorpay-Event-Id is too long")
+        return header
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:64]
+
+
+def parse_body(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected("malformed", f"body is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str) or not data["event"]:
+        raise Rejected("malformed", "body is not a Razorpay event (no 'event' name)")
+    return data
+
+
+def _gateway_ids(event: Event) -> tuple[str | None, str | None]:
+    payment = event.entity("payment") or {}
+    order = event.entity("order") or {}
+    refund = event.entity("refund") or {}
+    dispute = event.entity("dispute") or {}
+    payment_id = payment.get("id") or refund.get("payment_id") or dispute.get("payment_id")
+    order_id = order.get("id") or payment.get("order_id") or (event.entity("payment_link") or {}).get("order_id")
+    return (str(payment_id)[:40] if payment_id else None), (str(order_id)[:40] if order_id else None)
+
+
+def verify(body: bytes, headers) -> Event:
+    """Check size, signature and shape; raise Rejected (counted) for anything we will not store."""
+    try:
+        if len(body) > MAX_BODY_BYTES:
+            raise Rejected("too_large", "body is too large")
+        signature = headers.get("X-Razorpay-Signature")
+        if not signature:
+            raise Rejected("missing_signature", "X-Razorpay-Signature is missing")
+        if not signature_is_valid(body, signature):
+            raise Rejected("bad_signature", "signature does not match")
+        data = parse_body(body)
+        return Event(event_id_for(body, headers.get("X-Razorpay-Event-Id")), data["event"][:60], data)
+    except Rejected as exc:
+        count_rejection(exc.reason)
+        raise
+
+
+def store(event: Event, body: bytes, headers) -> WebhookEvent | None:
+    """Insert the event, claimed for processing (attempts=1), and commit. None when it is a duplicate."""
+    existing = db.session.scalar(
+        select(WebhookEvent.id).where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event.event_id)
+    )
+    if existing is not None:
+        return None  # the common duplicate: answered without an insert or an exception
+    payment_id, order_id = _gateway_ids(event)
+    row = WebhookEvent(
+        provider=PROVIDER,
+        event_id=event.event_id,
+        event_type=event.type,
+        status=WebhookStatus.PENDING,
+        signature_valid=True,
+        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
+        payload=body.decode("utf-8"),
+        gateway_payment_id=payment_id,
+        gateway_order_id=order_id,
+        attempts=1,
+    )
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a concurrent delivery of the same event stored it first
+        return None
+    return row
+
+
+def _finish(event_pk: int, handled: Handled | None, error: str | None) -> WebhookEvent:
+    row = db.session.get(WebhookEvent, event_pk)
+    if error is not None:
+        row.status, row.last_error = WebhookStatus.FAILED, error[:2000]
+    else:
+        row.status = WebhookStatus.IGNORED if handled.ignored else WebhookStatus.PROCESSED
+        row.last_error = None
+        row.outcome = handled.note[:2000]
+        row.order_id = handled.order_id or row.order_id
+        row.payment_id = handled.payment_id or row.payment_id
+    row.processed_at = utcnow()
+    db.session.commit()
+    return row
+
+
+def run(row: WebhookEvent) -> WebhookEvent:
+    """Dispatch a stored (and claimed) event and record how it went. Never raises for a handler failure."""
+    event_pk = row.id
+    event = Event(row.event_id, row.event_type)
+    try:
+        event.body = json.loads(row.payload)
+        handled = dispatch(event)
+    except Exception as exc:  # any failure is recorded on the event and retried later
+        db.session.rollback()
+        return _finish(event_pk, None, f"{type(exc).__name__}: {exc}")
+    return _finish(event_pk, handled, None)
+
+
+def ingest(body: bytes, headers) -> IngestResult:
+    """Verify, store and process one delivery. Raises Rejected for what must be answered 400."""
+    event = verify(body, headers)
+    row = store(event, body, headers)
+    if row is None:
+        return IngestResult("duplicate")
+    row = run(row)
+    return IngestResult(str(row.status), row)
+
+
+def _claim(event_pk: int, allowed: tuple[str, ...]) -> WebhookEvent:
+    """Take an event for processing: one caller wins even when an admin and the CLI act at once."""
+    row = db.session.get(WebhookEvent, event_pk)
+    if row is None:
+        raise LookupError(event_pk)
+    if row.status not in allowed:
+        db.session.rollback()
+        raise NotAllowed(f"event is {row.status}; this action needs {' or '.join(allowed)}")
+    seen = row.attempts
+    claimed = db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_pk, WebhookEvent.attempts == seen, WebhookEvent.status.in_(allowed))
+        .values(attempts=seen + 1)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        raise NotAllowed("the event is being processed by someone else")
+    return db.session.get(WebhookEvent, event_pk)
+
+
+def process_event(event_pk: int) -> WebhookEvent:
+    """Process a pending event now (the portal's "process" action)."""
+    return run(_claim(event_pk, (WebhookStatus.PENDING,)))
+
+
+def retry_event(event_pk: int) -> WebhookEvent:
+    """Process a failed event again (the portal's "retry" action)."""
+    return run(_claim(event_pk, (WebhookStatus.FAILED,)))
+
+
+def delete_event(event_pk: int) -> None:
+    """Remove an event from the log (admin housekeeping; what it applied stays applied)."""
+    if db.session.get(WebhookEvent, event_pk) is None:
+        raise LookupError(event_pk)
+    db.session.execute(delete(WebhookEvent).where(WebhookEvent.id == event_pk))
+    db.session.commit()
+
+
+def retryable(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[int]:
+    """Failed events under the attempt cap, and pending ones stuck after a crash; oldest first."""
+    stuck = (WebhookEvent.status == WebhookStatus.PENDING) & (WebhookEvent.received_at < utcnow() - STUCK_AFTER)
+    query = (
+        select(WebhookEvent.id)
+        .where((WebhookEvent.status == WebhookStatus.FAILED) | stuck, WebhookEvent.attempts < max_attempts)
+        .order_by(WebhookEvent.received_at, WebhookEvent.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def retry_failed(*, max_attempts: int = DEFAULT_MAX_ATTEMPTS, dry_run: bool = False) -> dict[str, int]:
+    """Re-process every retryable event once; returns counts by resulting status."""
+    counts: dict[str, int] = {}
+    for event_pk in retryable(max_attempts):
+        if dry_run:
+            counts["would_retry"] = counts.get("would_retry", 0) + 1
+            continue
+        row = db.session.get(WebhookEvent, event_pk)
+        allowed = (str(row.status),)
+        try:
+            status = str(run(_claim(event_pk, allowed)).status)
+        except (NotAllowed, LookupError):
+            status = "skipped"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def purge(older_than_days: int, *, dry_run: bool = False) -> int:
+    """Delete processed and ignored events received more than `older_than_days` ago; returns how many."""
+    if older_than_days < 1:
+        raise ValueError("--older-than must be at least 1 day")
+    done = (WebhookStatus.PROCESSED, WebhookStatus.IGNORED)
+    condition = WebhookEvent.status.in_(done) & (WebhookEvent.received_at < utcnow() - timedelta(days=older_than_days))
+    if dry_run:
+        return len(list(db.session.scalars(select(WebhookEvent.id).where(condition))))
+    count = db.session.execute(delete(WebhookEvent).where(condition)).rowcount
+    db.session.commit()
+    return count
+
+
+__all__ = ["IngestResult", "NotAllowed", "Rejected", "WebhookRejection", "ingest"]
