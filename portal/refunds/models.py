@@ -37,6 +37,8 @@ class Refund(Timestamps, db.Model):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     offline_reference: Mapped[str | None] = mapped_column(String(120))
     gateway_data: Mapped[dict | None] = mapped_column(JSON)
+    # A refund by order line: [{"item_id", "quantity", "amount"}]; None for a refund by amount.
+    lines: Mapped[list | None] = mapped_column(JSON)
 
     payment = relationship("Payment", back_populates="refunds")
     order = relationship("Order")

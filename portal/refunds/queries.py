@@ -1,0 +1,131 @@
+"""Read side of the admin refunds pages: filters, search, keyset pages, tab counts, CSV rows, detail."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.history.services import history_of
+from portal.listing import (
+    ListArgs,
+    amount_range_clauses,
+    capped_counts,
+    date_range_clauses,
+    keyset_page,
+    minor_to_decimal,
+    parse_list_args,
+    stream_rows,
+)
+from portal.orders.models import Order
+from portal.payments.models import Payment
+from portal.refunds.models import Refund
+from portal.refunds.status import RefundStatus
+
+STATUSES = [s.value for s in RefundStatus]
+SORTS = {"created": Refund.created_at, "amount": Refund.amount}
+SORT_LABELS = {"created": "Date", "amount": "Amount"}
+ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
+CSV_HEADER = [
+    "id",
+    "created_at",
+    "status",
+    "gateway_refund_id",
+    "gateway_payment_id",
+    "order_number",
+    "currency",
+    "amount",
+    "amount_minor",
+    "reason",
+    "processed_at",
+    "failure_reason",
+]
+
+
+def parse_refund_args(args) -> ListArgs:
+    """The refunds list's query string: q, status, from/to (dates), min/max (rupees), sort, pages."""
+    return parse_list_args(args, statuses=STATUSES, sorts=SORTS, default_sort="created")
+
+
+def search_clause(q: str):
+    """What the search box finds, by the shape of what was typed: rfnd_/pay_ ids, order number, email, id."""
+    text = q.strip()
+    if text.startswith("rfnd_"):
+        return Refund.gateway_refund_id == text
+    if text.startswith("pay_"):
+        return Refund.payment_id.in_(select(Payment.id).where(Payment.gateway_payment_id == text))
+    if ORDER_NUMBER.match(text):
+        return Refund.order_id.in_(select(Order.id).where(Order.number == text.upper()))
+    if text.isdigit():
+        return Refund.id == int(text)
+    if "@" in text:
+        email = text.lower()
+        return Refund.order_id.in_(select(Order.id).where(Order.billing_email == email)) | Refund.payment_id.in_(
+            select(Payment.id).where(Payment.email == email)
+        )
+    return Refund.order_id.in_(select(Order.id).where(Order.billing_email.startswith(text.lower(), autoescape=True)))
+
+
+def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
+    clauses = [*date_range_clauses(Refund.created_at, args), *amount_range_clauses(Refund.amount, args)]
+    if with_status and args.status:
+        clauses.append(Refund.status == args.status)
+    if args.q:
+        clauses.append(search_clause(args.q))
+    return clauses
+
+
+def list_page(args: ListArgs):
+    """One keyset page of refunds with their payment and order."""
+    column = SORTS[args.sort]
+    query = (
+        select(Refund)
+        .where(*filter_clauses(args))
+        .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+    )
+    return keyset_page(query, column, Refund.id, args, key=lambda r: (getattr(r, column.key), r.id))
+
+
+def tab_counts(args: ListArgs) -> dict:
+    return capped_counts(Refund, Refund.status, STATUSES, filter_clauses(args, with_status=False))
+
+
+def csv_rows(args: ListArgs):
+    """Every refund the filter matches, streamed as CSV cells."""
+    column = SORTS[args.sort]
+    order = (column.desc(), Refund.id.desc()) if args.descending else (column.asc(), Refund.id.asc())
+    statement = (
+        select(
+            Refund.id,
+            Refund.created_at,
+            Refund.status,
+            Refund.gateway_refund_id,
+            Payment.gateway_payment_id,
+            Order.number,
+            Refund.currency,
+            Refund.amount,
+            Refund.reason,
+            Refund.processed_at,
+            Refund.failure_reason,
+        )
+        .join(Payment, Payment.id == Refund.payment_id)
+        .join(Order, Order.id == Refund.order_id)
+        .where(*filter_clauses(args))
+        .order_by(*order)
+    )
+    for row in stream_rows(statement):
+        yield (*row[:7], minor_to_decimal(row.amount), row.amount, row.reason, row.processed_at, row.failure_reason)
+
+
+def refund_detail(refund_id: int) -> Refund | None:
+    return db.session.scalar(
+        select(Refund)
+        .where(Refund.id == refund_id)
+        .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+    )
+
+
+def refund_history(refund: Refund) -> list:
+    return history_of(refund)
