@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
+from portal.gateway import GatewayError, GatewayRejected, get_gateway
 from portal.history.services import Actor, record_event
 from portal.orders.models import Order
 from portal.orders.status import ORDER, OrderStatus
@@ -206,3 +207,179 @@ def _after_commit(outcome: PaymentOutcome) -> None:
     """Hooks that run after the payment is safely recorded (auto-invoice, auto-refund)."""
     for hook in current_app.extensions.get("payment_hooks", []):
         hook(outcome)
+
+
+# --- Verify, capture, late-payment refunds ------------------------------------------------------
+
+
+class InvalidSignature(ValueError):
+    """The checkout or payment-link signature does not match: the parameters were not from the gateway."""
+
+
+class PaymentNotForOrder(ValueError):
+    """The gateway says this payment belongs to another order."""
+
+
+def capture_payment(payment_id: int, *, actor: Actor) -> Payment:
+    """Capture an authorized payment of a payable order at the gateway and record it. Commits.
+
+    The order and payment rows stay locked across the one capture call, so two captures of one
+    payment (two admins, or verify racing the admin) run one after the other and the second one sees
+    `captured`. Raises IllegalTransition for a payment that is not authorized or an order that can no
+    longer be paid, GatewayUnavailable / GatewayRejected when the gateway fails.
+    """
+    return _capture(payment_id, actor).payment
+
+
+def _capture(payment_id: int, actor: Actor) -> PaymentOutcome:
+    try:
+        payment = db.session.get(Payment, payment_id)
+        if payment is None:
+            raise LookupError(f"payment {payment_id}")
+        order = lock_order(payment.order_id)
+        db.session.refresh(payment, with_for_update=True)
+        if payment.status != PaymentStatus.AUTHORIZED:
+            raise IllegalTransition("payment", payment.status, PaymentStatus.CAPTURED)
+        if not order.is_payable:
+            raise IllegalTransition("order", order.status, OrderStatus.PAID)
+        entity = _capture_at_gateway(payment)
+        return apply_gateway_payment(entity, actor=actor, reason="captured", order_id=order.id)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _capture_at_gateway(payment: Payment) -> dict:
+    gateway = get_gateway()
+    try:
+        return gateway.capture_payment(payment.gateway_payment_id, payment.amount, payment.currency)
+    except GatewayRejected:
+        # Captured meanwhile (auto-capture, or another caller)? Then the gateway's word is the answer.
+        entity = gateway.fetch_payment(payment.gateway_payment_id)
+        if entity.get("status") != PaymentStatus.CAPTURED:
+            raise
+        return entity
+
+
+def settle_payment(entity: dict, *, actor: Actor, order_id: int | None = None) -> PaymentOutcome:
+    """Apply a fetched payment entity, then capture it when it is only authorized and the order payable."""
+    outcome = apply_gateway_payment(entity, actor=actor, order_id=order_id)
+    needs_capture = outcome.payment.status == PaymentStatus.AUTHORIZED and outcome.order.is_payable
+    if needs_capture and not outcome.problems:
+        outcome = _capture(outcome.payment.id, actor)
+    return outcome
+
+
+def confirm_checkout_payment(gateway_order_id: str, payment_id: str, signature: str, *, actor: Actor):
+    """What a checkout success handler sends: check the signature (constant time), fetch the payment
+    from the gateway (the client's word is never taken), record it once, capture, settle the order.
+
+    Idempotent: a second call with the same parameters changes nothing and returns the same outcome.
+    A bad signature raises InvalidSignature before anything is read or written.
+    """
+    gateway = get_gateway()
+    if not gateway.verify_payment_signature(gateway_order_id, payment_id, signature):
+        raise InvalidSignature("The payment signature does not match.")
+    entity = gateway.fetch_payment(payment_id)
+    if entity.get("order_id") != gateway_order_id:
+        raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
+    return settle_payment(entity, actor=actor)
+
+
+def confirm_payment_link_payment(params: dict, *, actor: Actor) -> PaymentOutcome:
+    """The payment-link callback: `params` holds razorpay_payment_link_id, _reference_id, _status,
+    razorpay_payment_id and razorpay_signature. Verified, fetched and settled like a checkout payment.
+    """
+    gateway = get_gateway()
+    plink_id, payment_id = params.get("razorpay_payment_link_id", ""), params.get("razorpay_payment_id", "")
+    valid = gateway.verify_payment_link_signature(
+        plink_id,
+        params.get("razorpay_payment_link_reference_id", ""),
+        params.get("razorpay_payment_link_status", ""),
+        payment_id,
+        params.get("razorpay_signature", ""),
+    )
+    if not valid:
+        raise InvalidSignature("The payment link signature does not match.")
+    order = db.session.scalar(select(Order).where(Order.payment_link_id == plink_id))
+    if order is None:
+        raise UnknownGatewayOrder(plink_id)
+    entity = gateway.fetch_payment(payment_id)
+    return settle_payment(entity, actor=actor, order_id=order.id)
+
+
+def late_payment_refund_key(payment: Payment) -> str:
+    """Stable X-Refund-Idempotency key: a retried auto-refund can never refund twice."""
+    return f"late-{payment.gateway_payment_id}"
+
+
+def refund_late_payment(outcome: PaymentOutcome) -> None:
+    """Payment hook: refund a captured payment that landed on a cancelled or expired order.
+
+    Runs after the payment is committed, when AUTO_REFUND_LATE_PAYMENTS is on. The Refund row
+    (reason `late_payment`, unique idempotency key) is written before the gateway call; a gateway
+    failure leaves it pending for the refunds screen, and the order stays flagged `needs_refund`.
+    """
+    if not current_app.config.get("AUTO_REFUND_LATE_PAYMENTS", True):
+        return
+    order, payment = outcome.order, outcome.payment
+    if not order.needs_refund or payment.status != PaymentStatus.CAPTURED:
+        return
+    refund = _late_refund_row(payment)
+    if refund is None or refund.gateway_refund_id:
+        return
+    _send_late_refund(refund, payment)
+
+
+def _late_refund_row(payment: Payment):
+    from portal.refunds.models import Refund
+    from portal.refunds.services import refundable_amount
+    from portal.refunds.status import RefundStatus
+
+    key = late_payment_refund_key(payment)
+    refund = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
+    if refund is not None:
+        return refund
+    amount = refundable_amount(payment)
+    if amount <= 0:
+        return None
+    refund = Refund(
+        payment=payment,
+        order_id=payment.order_id,
+        amount=amount,
+        currency=payment.currency,
+        status=RefundStatus.PENDING,
+        reason="late_payment",
+        idempotency_key=key,
+    )
+    db.session.add(refund)
+    try:
+        db.session.flush()
+        record_event(
+            refund,
+            action="create",
+            actor=Actor.system("auto-refund"),
+            to_state=RefundStatus.PENDING,
+            reason=f"payment {payment.gateway_payment_id} arrived after the order was {payment.order.status}",
+        )
+        db.session.commit()
+    except IntegrityError:  # a concurrent hook created it first
+        db.session.rollback()
+        return db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
+    return refund
+
+
+def _send_late_refund(refund, payment: Payment) -> None:
+    from portal.refunds.services import apply_gateway_refund
+
+    notes = {"idempotency_key": refund.idempotency_key, "reason": "late_payment", "order_id": str(payment.order_id)}
+    try:
+        entity = get_gateway().refund_payment(
+            payment.gateway_payment_id, amount=refund.amount, idempotency_key=refund.idempotency_key, notes=notes
+        )
+    except GatewayError as exc:
+        current_app.logger.warning("auto-refund of %s not sent: %s", payment.gateway_payment_id, exc)
+        return
+    refund.gateway_refund_id, refund.sent_at = entity["id"], utcnow()
+    db.session.commit()
+    apply_gateway_refund(entity, actor=Actor.system("auto-refund"), reason="late payment refunded")

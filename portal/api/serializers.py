@@ -1,0 +1,131 @@
+"""ORM objects → response schemas. Views never build bodies by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, url_for
+
+from portal.api import schemas as s
+from portal.invoices.status import InvoiceStatus
+from portal.money import percent_of
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; the API says so explicitly (RFC 3339 with an offset)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def product(item) -> s.ProductOut:
+    tax = percent_of(item.price, item.tax_rate_bp)
+    return s.ProductOut(
+        id=item.id,
+        sku=item.sku,
+        title=item.title,
+        description=item.description or "",
+        kind=item.kind,
+        price=item.price,
+        tax_rate_bp=item.tax_rate_bp,
+        tax=tax,
+        price_with_tax=item.price + tax,
+        currency=item.currency,
+        in_stock=item.stock,
+    )
+
+
+def _item(line) -> s.ItemOut:
+    return s.ItemOut(
+        product_id=line.product_id,
+        sku=line.sku,
+        title=line.title,
+        kind=line.kind,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        tax_rate_bp=line.tax_rate_bp,
+        taxable_amount=line.taxable_amount,
+        tax_amount=line.tax_amount,
+        amount=line.line_total,
+    )
+
+
+def payment(row) -> s.PaymentOut:
+    return s.PaymentOut(
+        id=row.id,
+        status=str(row.status),
+        amount=row.amount,
+        currency=row.currency,
+        method=row.method,
+        gateway_payment_id=row.gateway_payment_id,
+        created_at=aware(row.created_at),
+        captured_at=aware(row.captured_at),
+    )
+
+
+def _refund(row) -> s.RefundOut:
+    return s.RefundOut(
+        id=row.id,
+        status=str(row.status),
+        amount=row.amount,
+        currency=row.currency,
+        reason=row.reason,
+        created_at=aware(row.created_at),
+        processed_at=aware(row.processed_at),
+    )
+
+
+def _invoice(order) -> s.InvoiceLink | None:
+    invoice = order.invoice
+    if invoice is None or invoice.status != InvoiceStatus.ISSUED:
+        return None
+    return s.InvoiceLink(number=invoice.number, url=url_for("api.order_invoice", order_id=order.id))
+
+
+def order(row) -> s.OrderOut:
+    return s.OrderOut(
+        id=row.id,
+        number=row.number,
+        status=str(row.status),
+        amount=row.total,
+        currency=row.currency,
+        subtotal=row.subtotal,
+        discount=row.discount,
+        tax=row.tax,
+        created_at=aware(row.created_at),
+        expires_at=aware(row.expires_at),
+        paid_at=aware(row.paid_at),
+        gateway_order_id=row.gateway_order_id,
+        payment_link_url=row.payment_link_url,
+        refund_due=bool(row.needs_refund),
+        items=[_item(line) for line in row.items],
+        payments=[payment(p) for p in row.payments],
+        refunds=[_refund(r) for r in row.refunds],
+        invoice=_invoice(row),
+    )
+
+
+def callback_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + "/payments/razorpay/callback"
+
+
+def checkout(row, gateway) -> s.CheckoutOut | None:
+    """The parameters a Razorpay checkout needs, when the order is payable and has its gateway order."""
+    if not row.is_payable or not row.gateway_order_id:
+        return None
+    customer = row.customer
+    return s.CheckoutOut(
+        key_id=gateway.key_id,
+        gateway_order_id=row.gateway_order_id,
+        amount=row.total,
+        currency=row.currency,
+        name=current_app.config.get("SELLER_NAME", ""),
+        description=f"Order {row.number}",
+        prefill={"name": customer.name or "", "email": customer.email, "contact": customer.phone or ""},
+        callback_url=callback_url(),
+        checkout_url=gateway.checkout_url(row.gateway_order_id),
+    )
+
+
+def payment_link(row) -> s.PaymentLinkOut:
+    return s.PaymentLinkOut(
+        order_id=row.id, payment_link_id=row.payment_link_id, url=row.payment_link_url, expires_at=aware(row.expires_at)
+    )

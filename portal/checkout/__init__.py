@@ -1,0 +1,1 @@
+"""Where hosted checkout and payment links return the customer (`/payments/razorpay/callback`)."""

@@ -1,0 +1,91 @@
+"""`GET/POST /payments/razorpay/callback`: verify the returned signature, apply the payment, show the outcome.
+
+No login (the customer arrives from the gateway) and no CSRF token (the gateway posts here); the
+signature is what proves the parameters. The payment is fetched from the gateway and settled through
+the same service as the API's verify-payment and the webhooks.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, render_template, request
+
+from portal.extensions import csrf
+from portal.gateway import GatewayError, get_gateway
+from portal.history.services import Actor
+from portal.payments.services import (
+    InvalidSignature,
+    PaymentNotForOrder,
+    UnknownGatewayOrder,
+    confirm_checkout_payment,
+    confirm_payment_link_payment,
+    settle_payment,
+)
+
+bp = Blueprint("checkout", __name__)
+ACTOR = Actor.gateway("checkout callback")
+
+
+def init_app(app) -> None:
+    if bp.name not in app.blueprints:
+        csrf.exempt(bp)
+        app.register_blueprint(bp)
+
+
+@bp.route("/payments/razorpay/callback", methods=["GET", "POST"])
+def callback():
+    """Show the customer how their payment went, after checking it with the gateway."""
+    params = request.values.to_dict()
+    try:
+        outcome = _settle(params)
+    except (InvalidSignature, PaymentNotForOrder, UnknownGatewayOrder, KeyError):
+        return _page("invalid", None, 400)
+    except GatewayError:
+        current_app.logger.warning("checkout callback: gateway trouble", exc_info=True)
+        return _page("unknown", None, 503)
+    if outcome is None:
+        return _page("failed", None, 200)
+    return _page(_state(outcome), outcome.order, 200)
+
+
+def _settle(params: dict):
+    if params.get("razorpay_payment_link_id"):
+        return confirm_payment_link_payment(params, actor=ACTOR)
+    if params.get("razorpay_signature"):
+        return confirm_checkout_payment(
+            params["razorpay_order_id"], params["razorpay_payment_id"], params["razorpay_signature"], actor=ACTOR
+        )
+    return _settle_failure(params)
+
+
+def _settle_failure(params: dict):
+    """Checkout's failure redirect carries error[metadata] = {"payment_id", "order_id"}: unsigned, so the
+    payment is only recorded as the gateway reports it when it belongs to that gateway order."""
+    try:
+        meta = json.loads(params.get("error[metadata]") or "{}")
+    except ValueError:
+        return None
+    payment_id, order_id = meta.get("payment_id"), meta.get("order_id")
+    if not payment_id or not order_id:
+        return None
+    entity = get_gateway().fetch_payment(payment_id)
+    if entity.get("order_id") != order_id:
+        return None
+    return settle_payment(entity, actor=ACTOR)
+
+
+def _state(outcome) -> str:
+    if outcome.problems:
+        return "mismatch"
+    if outcome.order.needs_refund:
+        return "late"
+    if outcome.order_paid:
+        return "paid"
+    if outcome.payment.status == "failed":
+        return "failed"
+    return "pending"
+
+
+def _page(state: str, order, status: int):
+    return render_template("checkout/outcome.html", state=state, order=order), status
