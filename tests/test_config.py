@@ -45,7 +45,7 @@ def env(monkeypatch, tmp_path):
     limiter.enabled = enabled
 
 
-def build(config=DevelopmentConfig, tmp_path=None, **overrides):
+def build(config=DevelopmentConfig, **overrides):
     overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
     return create_app(config, **overrides)
 
