@@ -45,3 +45,11 @@ def require_found(entity):
     if entity is None:
         abort(404)
     return entity
+
+
+def sync_outcome(report) -> tuple[int, str]:
+    """(status, message) for a reconcile SyncReport: gateway trouble is reported on it, not raised."""
+    if getattr(report, "error", None):
+        return 503, f"Could not sync with the gateway; nothing was changed. ({report.error})"
+    lines = report.lines() if hasattr(report, "lines") else []
+    return 200, " ".join(lines) or "Synced from the gateway."

@@ -1,7 +1,8 @@
 """The admin dashboard, and the template helpers every admin list shares."""
 
-from flask import Blueprint
+from flask import Blueprint, render_template
 
+from portal.admin.charts import bar_chart
 from portal.admin.services import summary
 from portal.auth.decorators import staff_blueprint_guard
 from portal.htmx import is_partial
@@ -17,6 +18,6 @@ bp.add_app_template_global(is_partial, "is_partial")
 
 @bp.get("/")
 def dashboard():
-    from flask import render_template
-
-    return render_template("admin/dashboard.html", figures=summary())
+    figures = summary()
+    chart = bar_chart(figures["series"].days, figures["series"].revenue)
+    return render_template("admin/dashboard.html", figures=figures, chart=chart)

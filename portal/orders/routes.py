@@ -8,9 +8,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from portal.admin.actions import actor, answer, first_error, optional_service, require_found
+from portal.admin.actions import actor, answer, first_error, optional_service, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
-from portal.gateway.base import GatewayRejected, GatewayUnavailable
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.listing import csv_response, url_builder
@@ -216,15 +215,7 @@ def sync(order_id: int):
     if service is None:
         abort(404)
     try:
-        result = service(order_id, actor=actor())
-    except (GatewayUnavailable, GatewayRejected) as exc:
-        return _outcome(order_id, 503 if isinstance(exc, GatewayUnavailable) else 422, f"Gateway: {exc}")
+        report = service(order_id, actor=actor())
     except LookupError:
         abort(404)
-    return _outcome(order_id, 200, _sync_summary(result))
-
-
-def _sync_summary(result) -> str:
-    text = getattr(result, "summary", None)
-    text = text() if callable(text) else text
-    return str(text or "Synced from the gateway.")
+    return _outcome(order_id, *sync_outcome(report))

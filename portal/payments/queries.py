@@ -1,0 +1,149 @@
+"""Read side of the admin payments pages: filters, search, keyset pages, tab counts, CSV rows, detail."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.extensions import db
+from portal.history.services import history_of
+from portal.listing import (
+    ListArgs,
+    amount_range_clauses,
+    capped_counts,
+    date_range_clauses,
+    keyset_page,
+    minor_to_decimal,
+    parse_list_args,
+    stream_rows,
+)
+from portal.orders.models import Order
+from portal.payments.models import Payment
+from portal.payments.status import PaymentStatus
+
+STATUSES = [s.value for s in PaymentStatus]
+METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
+SORTS = {"created": Payment.created_at, "amount": Payment.amount}
+ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
+CSV_HEADER = [
+    "payment_id",
+    "order_number",
+    "gateway_order_id",
+    "created_at",
+    "status",
+    "method",
+    "email",
+    "currency",
+    "amount",
+    "amount_minor",
+    "amount_refunded",
+    "fee",
+    "error_code",
+    "error_description",
+    "captured_at",
+]
+
+
+def parse_payment_args(args) -> ListArgs:
+    """The payments list's query string: the common filters plus the payment method."""
+    parsed = parse_list_args(args, statuses=STATUSES, sorts=SORTS, default_sort="created")
+    method = args.get("method", "").strip()
+    if method and not re.fullmatch(r"[a-z_]{1,30}", method):
+        parsed.errors["method"] = "Unknown method."
+        method = ""
+    parsed.extra = {"method": method}
+    return parsed
+
+
+def _orders_where(condition):
+    return Payment.order_id.in_(select(Order.id).where(condition))
+
+
+def search_clause(q: str):
+    """`pay_…` (payment id), `order_…` (Razorpay order), `ORD-…` (our order), an email, or its start."""
+    text = q.strip()
+    if text.startswith("pay_"):
+        return Payment.gateway_payment_id == text
+    if text.startswith("order_"):
+        return _orders_where(Order.gateway_order_id == text)
+    if ORDER_NUMBER.match(text):
+        return _orders_where(Order.number == text.upper())
+    if text.isdigit():
+        return Payment.id == int(text)
+    if "@" in text:
+        return Payment.email == text.lower()
+    return Payment.email.startswith(text.lower(), autoescape=True)
+
+
+def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
+    clauses = [*date_range_clauses(Payment.created_at, args), *amount_range_clauses(Payment.amount, args)]
+    if with_status and args.status:
+        clauses.append(Payment.status == args.status)
+    if args.extra.get("method"):
+        clauses.append(Payment.method == args.extra["method"])
+    if args.q:
+        clauses.append(search_clause(args.q))
+    return clauses
+
+
+def list_page(args: ListArgs):
+    """One keyset page of payments with their orders (and customers) joined: one statement."""
+    column = SORTS[args.sort]
+    query = select(Payment).options(joinedload(Payment.order, innerjoin=True)).where(*filter_clauses(args))
+    return keyset_page(query, column, Payment.id, args, key=lambda p: (getattr(p, column.key), p.id))
+
+
+def tab_counts(args: ListArgs) -> dict:
+    return capped_counts(Payment, Payment.status, STATUSES, filter_clauses(args, with_status=False))
+
+
+def csv_rows(args: ListArgs):
+    """Every payment the filter matches, as CSV cells, streamed from a server-side cursor."""
+    column = SORTS[args.sort]
+    order = (column.desc(), Payment.id.desc()) if args.descending else (column.asc(), Payment.id.asc())
+    statement = (
+        select(
+            Payment.gateway_payment_id,
+            Order.number,
+            Order.gateway_order_id,
+            Payment.created_at,
+            Payment.status,
+            Payment.method,
+            Payment.email,
+            Payment.currency,
+            Payment.amount,
+            Payment.amount_refunded,
+            Payment.fee,
+            Payment.error_code,
+            Payment.error_description,
+            Payment.captured_at,
+        )
+        .join(Order, Order.id == Payment.order_id)
+        .where(*filter_clauses(args))
+        .order_by(*order)
+    )
+    for row in stream_rows(statement):
+        yield (
+            *row[:8],
+            minor_to_decimal(row.amount),
+            row.amount,
+            minor_to_decimal(row.amount_refunded),
+            minor_to_decimal(row.fee),
+            row.error_code,
+            row.error_description,
+            row.captured_at,
+        )
+
+
+def payment_detail(payment_id: int) -> Payment | None:
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
+    )
+
+
+def timeline(payment: Payment) -> list:
+    return history_of(payment, *payment.refunds)
