@@ -103,10 +103,10 @@ class RazorpayGateway:
             "description": description,
             "customer": customer,
             "notify": {"sms": False, "email": False},
-            "callback_url": callback_url,
-            "callback_method": "get",
             "notes": notes or {},
         }
+        if callback_url:
+            data.update(callback_url=callback_url, callback_method="get")
         if expire_by:
             data["expire_by"] = expire_by
         return self._call("create_payment_link", lambda: self.client.payment_link.create(data))

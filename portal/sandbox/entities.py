@@ -56,7 +56,7 @@ def order(*, amount: int, currency: str, receipt: str | None, notes, capture: st
         "attempts": 0,
         "notes": notes,
         "created_at": ts(),
-        "partial_payment": partial,
+        "_partial_payment": partial,
         # Not part of Razorpay's order body; kept under a private key and stripped on output.
         "_capture": capture,
     }
