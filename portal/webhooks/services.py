@@ -160,6 +160,21 @@ def ingest(body: bytes, headers) -> IngestResult:
     return IngestResult(str(row.status), row)
 
 
+def try_claim(event_pk: int, seen_attempts: int, allowed: tuple[str, ...]) -> bool:
+    """Compare-and-set on `attempts`: true for exactly one of several callers that read the same row."""
+    claimed = db.session.execute(
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.id == event_pk,
+            WebhookEvent.attempts == seen_attempts,
+            WebhookEvent.status.in_(allowed),
+        )
+        .values(attempts=seen_attempts + 1)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
 def _claim(event_pk: int, allowed: tuple[str, ...]) -> WebhookEvent:
     """Take an event for processing: one caller wins even when an admin and the CLI act at once."""
     row = db.session.get(WebhookEvent, event_pk)
@@ -168,14 +183,7 @@ def _claim(event_pk: int, allowed: tuple[str, ...]) -> WebhookEvent:
     if row.status not in allowed:
         db.session.rollback()
         raise NotAllowed(f"event is {row.status}; this action needs {' or '.join(allowed)}")
-    seen = row.attempts
-    claimed = db.session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id == event_pk, WebhookEvent.attempts == seen, WebhookEvent.status.in_(allowed))
-        .values(attempts=seen + 1)
-    ).rowcount
-    db.session.commit()
-    if not claimed:
+    if not try_claim(event_pk, row.attempts, allowed):
         raise NotAllowed("the event is being processed by someone else")
     return db.session.get(WebhookEvent, event_pk)
 
