@@ -59,7 +59,7 @@ def list_refunds():
         "refunds/list.html",
         "refunds/_results.html",
         args=args,
-        page=queries.list_page(args),
+        results=queries.list_page(args),
         counts=queries.tab_counts(args),
         link=url_builder("refunds.list_refunds", request.args),
         statuses=queries.STATUSES,
