@@ -21,7 +21,7 @@ from portal.invoices.status import InvoiceStatus
 from portal.orders.models import Order
 
 PARALLEL_THRESHOLD = 40  # below this, starting two interpreters costs more than it saves
-WORKER_CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "INVOICE_FONT_DIR", "SELLER_STATE")
+WORKER_CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "INVOICE_FONT_DIR", "SANDBOX_DATABASE_URL")
 _worker_app = None
 
 

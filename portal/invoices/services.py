@@ -123,6 +123,7 @@ def _new_invoice(order: Order) -> Invoice:
         place_of_supply=buyer["state"] or None,
         payment_reference=_payment_reference(order),
     )
+    db.session.add(invoice)  # before reading order.items: autoflush must see the invoice in the session
     _apply_figures(invoice, order)
     return invoice
 
@@ -152,7 +153,6 @@ def create_invoice(order_id: int, *, actor: Actor, issue: bool = True, reason: s
         if order.status not in INVOICEABLE:
             raise NotInvoiceable(f"Order {order.number} is {order.status}; only paid orders are invoiced.")
         invoice = _new_invoice(order)
-        db.session.add(invoice)
         db.session.flush()
         record_event(invoice, action="create", actor=actor, to_state=InvoiceStatus.DRAFT, reason=reason)
         if issue:

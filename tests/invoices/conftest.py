@@ -7,6 +7,10 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from portal.history.services import Actor
+from portal.orders.services import place_order
+from portal.payments.services import apply_gateway_payment
+
 
 @pytest.fixture
 def no_auto_invoice(app, monkeypatch):
@@ -38,15 +42,8 @@ def paid(make, buyer):
         customer = customer or buyer(state=state, **buyer_fields)
         products = [make.product(price=price, tax_rate_bp=rate, title=f"Course {i + 1}") for i, (price, _q, rate) in
                     enumerate(prices)]  # fmt: skip
-        order = make.order(customer_user=customer, products=products[:1], quantity=prices[0][1])
-        if len(prices) > 1:
-            from portal.orders.services import place_order
-
-            items = [{"product_id": p.id, "quantity": q} for p, (_, q, _r) in zip(products, prices, strict=True)]
-            order = place_order(customer, items, gateway_order_id=f"order_M{order.id:013d}")
-        from portal.history.services import Actor
-        from portal.payments.services import apply_gateway_payment
-
+        items = [{"product_id": p.id, "quantity": q} for p, (_, q, _r) in zip(products, prices, strict=True)]
+        order = place_order(customer, items, gateway_order_id=f"order_M{products[0].id:013d}")
         outcome = apply_gateway_payment(make.payment_entity(order), actor=Actor.gateway())
         return outcome.order
 

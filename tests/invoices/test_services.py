@@ -122,7 +122,7 @@ def test_editing_the_buyer_state_moves_tax_to_igst_and_is_recorded(paid):
     values = dict(invoice.buyer, state="Tamil Nadu", gstin="33AAACB1234C1Z9")
     edited = services.edit_billing(invoice.id, values, actor=FINANCE, reason="customer moved")
     assert (edited.igst, edited.cgst, edited.sgst, edited.total, edited.tax) == (tax, 0, 0, total, tax)
-    edit = [e for e in history_of(edited) if e.action == "edit"][0]
+    edit = next(e for e in history_of(edited) if e.action == "edit")
     assert edit.changes["buyer.state"] == ["Karnataka", "Tamil Nadu"]
     assert edit.reason == "customer moved"
 

@@ -1,0 +1,112 @@
+"""The PDFs themselves, opened with pypdf: what the customer's accountant will read."""
+
+import re
+
+import pytest
+
+from portal.history.services import Actor
+from portal.invoices import services
+from portal.invoices.credit_notes import credit_note_pdf, issue_credit_note
+from portal.invoices.figures import amount_in_words
+from portal.invoices.pdf import PdfUnavailable, font_dir, render_pdf
+from portal.money import format_money
+from tests.invoices.conftest import pdf_text
+
+FINANCE = Actor("user", "finance@staff.test")
+LINES = ((149900, 2, 1800), (50050, 1, 1200), (999, 3, 500))
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_invoice_pdf_shows_number_gstins_each_line_and_totals(paid):
+    order = paid(prices=LINES)
+    invoice = order.invoice
+    text = flat(pdf_text(services.pdf_bytes(invoice.id)[1]))
+    assert "Tax Invoice" in text
+    assert invoice.number in text and order.number in text
+    assert "29ABCDE1234F1Z5" in text and "29AAACB1234C1Z5" in text  # seller's and buyer's GSTIN
+    assert invoice.payment_reference in text
+    for item in order.items:
+        assert item.title in text and item.hsn_sac in text
+        line = f"{item.quantity} {format_money(item.unit_price)} {format_money(item.taxable_amount)}"
+        assert line in text
+        assert format_money(item.taxable_amount + item.tax_amount) in text
+    assert "CGST" in text and "SGST" in text and "IGST" not in text
+    assert f"Total taxable value {format_money(invoice.subtotal)}" in text
+    assert f"CGST {format_money(invoice.cgst)}" in text and f"SGST {format_money(invoice.sgst)}" in text
+    assert f"Total {format_money(order.total)}" in text
+    assert amount_in_words(order.total) in text
+
+
+def test_the_rupee_sign_is_real_text_not_a_missing_glyph(paid):
+    text = pdf_text(services.pdf_bytes(paid().invoice.id)[1])
+    assert "₹" in text and "■" not in text
+
+
+def test_inter_state_invoice_prints_igst_and_an_unregistered_buyer(paid):
+    invoice = paid(state="Maharashtra", gstin=None).invoice
+    text = flat(pdf_text(services.pdf_bytes(invoice.id)[1]))
+    assert f"IGST {format_money(invoice.igst)}" in text and "CGST" not in text
+    assert "Unregistered" in text and "Place of supply: Maharashtra" in text
+
+
+def test_edited_billing_details_appear_after_regeneration(paid):
+    invoice = paid().invoice
+    services.pdf_bytes(invoice.id)
+    services.edit_billing(invoice.id, dict(invoice.buyer, name="Renamed Buyer LLP"), actor=FINANCE)
+    assert "Renamed Buyer LLP" not in pdf_text(services.pdf_bytes(invoice.id)[1])
+    services.regenerate_pdf(invoice.id, actor=FINANCE)
+    assert "Renamed Buyer LLP" in pdf_text(services.pdf_bytes(invoice.id)[1])
+
+
+def test_void_and_draft_pdfs_say_so(paid, no_auto_invoice):
+    order = paid()
+    draft = services.create_invoice(order.id, actor=FINANCE, issue=False)
+    assert "DRAFT — not a tax invoice" in pdf_text(services.pdf_bytes(draft.id)[1])
+    issued = services.issue_draft(draft.id, actor=FINANCE)
+    services.void_invoice(issued.id, actor=FINANCE, reason="wrong customer")
+    text = pdf_text(services.pdf_bytes(issued.id)[1])
+    assert "VOID — wrong customer" in text and issued.number in text
+
+
+def test_buyer_markup_is_text_not_html(paid):
+    invoice = paid(name='<img src="http://169.254.169.254/x"> & Co').invoice
+    text = pdf_text(services.pdf_bytes(invoice.id)[1])
+    assert '<img src="http://169.254.169.254/x"> & Co' in text
+
+
+def test_credit_note_pdf_links_the_invoice_and_shows_the_amount(paid, make, db):
+    order = paid(state="Kerala", gstin="32AAACB1234C1Z2")
+    refund = make_processed_refund(db, order, amount=order.total // 2)
+    note = issue_credit_note(refund.id, actor=FINANCE)
+    name, data, checksum = credit_note_pdf(note.id)
+    text = flat(pdf_text(data))
+    assert name == note.number.replace("/", "-") + ".pdf" and len(checksum) == 64
+    assert "Credit Note" in text and note.number in text and order.invoice.number in text
+    assert f"Total credited {format_money(note.amount)}" in text
+    assert f"IGST {format_money(note.tax)}" in text
+    assert "32AAACB1234C1Z2" in text and "₹" in text
+
+
+def test_a_missing_font_is_a_clear_error(app, monkeypatch, tmp_path):
+    monkeypatch.setattr("portal.invoices.pdf.SYSTEM_FONT_DIRS", ())
+    monkeypatch.setitem(app.config, "INVOICE_FONT_DIR", str(tmp_path))
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    with pytest.raises(PdfUnavailable, match="fonts-dejavu-core"):
+        render_pdf("invoices/pdf/invoice.html")
+
+
+def test_the_font_comes_from_the_system_package():
+    assert (font_dir() / "DejaVuSans.ttf").is_file()
+
+
+def make_processed_refund(db, order, amount):
+    """A refund recorded the way the gateway reports it (the real refunds service)."""
+    from portal.refunds.services import apply_gateway_refund
+
+    payment = order.payments[0]
+    entity = {"id": f"rfnd_T{payment.id:010d}{amount}", "entity": "refund", "amount": amount, "currency": "INR",
+              "payment_id": payment.gateway_payment_id, "status": "processed", "created_at": 1767225600}  # fmt: skip
+    return apply_gateway_refund(entity, actor=Actor.gateway())
