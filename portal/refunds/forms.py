@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from flask import request
+from flask import current_app, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -116,5 +116,16 @@ def form_context_for(
     selected = payment.id if payment is not None else next((c.payment.id for c in choices if c.refundable), None)
     if form.payment_id.data is None:
         form.payment_id.data = selected
-    form.next.data = form.next.data or next_url or (request.path if request else "")
+    form.next.data = form.next.data or next_url or _page_of(order, payment)
     return CreateFormContext(order, choices, remaining_quantities(order), form.payment_id.data, form)
+
+
+def _page_of(order: Order, payment: Payment | None) -> str:
+    """Where to come back after the refund: the payment's or the order's page (not the URL of whatever
+    request rendered the form, which may be an action)."""
+    views = current_app.view_functions
+    if payment is not None and "payments.payment_detail" in views:
+        return url_for("payments.payment_detail", payment_id=payment.id)
+    if "orders.order_detail" in views:
+        return url_for("orders.order_detail", order_id=order.id)
+    return url_for("refunds.list_refunds", q=order.number)

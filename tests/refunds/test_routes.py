@@ -273,3 +273,14 @@ def test_new_refund_page_from_an_order(auth, client, paid):
     page = client.get(f"/admin/refunds/new?order_id={order.id}").get_data(as_text=True)
     assert "₹1,180.00" in page and 'action="/admin/refunds/confirm"' in page
     assert client.get("/admin/refunds/new").status_code == 404
+
+
+def test_order_and_payment_pages_offer_the_refund_form_to_finance_only(auth, client, paid):
+    order, payment = paid(price=100000)
+    auth.login_as("finance")
+    for path in (f"/admin/orders/{order.id}", f"/admin/payments/{payment.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'id="refund-create-form"' in html and f'name="next" value="{path}"' in html, path
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    auth.login_as("viewer")
+    assert 'id="refund-create-form"' not in client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
