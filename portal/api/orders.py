@@ -112,7 +112,7 @@ def create_order(json: CreateOrderRequest, headers: IdempotencyHeaders):
     return _checkout_body(order), 201, extra
 
 
-@bp.post("/orders/<int:order_id>/pay")
+@bp.post("/orders/<int(max=2147483647):order_id>/pay")
 @spec.validate(resp=responses(200, CheckoutResponse, 409, 502, 503), tags=["orders"])
 def pay_order(order_id: int):
     """(Re)start payment of an unpaid order: opens its Razorpay order if it has none yet."""
@@ -137,14 +137,14 @@ def statistics():
     return StatisticsResponse(data=queries.customer_statistics(current_customer()))
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<int(max=2147483647):order_id>")
 @spec.validate(resp=responses(200, OrderResponse), tags=["orders"])
 def order_detail(order_id: int):
     """One of the caller's orders with its items, payments, refunds and invoice link."""
     return OrderResponse(data=serializers.order(queries.customer_order(current_customer(), order_id)))
 
 
-@bp.patch("/orders/<int:order_id>/cancel")
+@bp.patch("/orders/<int(max=2147483647):order_id>/cancel")
 @spec.validate(resp=responses(200, OrderResponse, 409), tags=["orders"])
 def cancel(order_id: int):
     """Cancel the caller's unpaid order (409 once paid, cancelled or expired); its payment link is cancelled."""
@@ -154,7 +154,7 @@ def cancel(order_id: int):
     return OrderResponse(data=serializers.order(queries.customer_order(customer, order_id)))
 
 
-@bp.get("/orders/<int:order_id>/payment-link")
+@bp.get("/orders/<int(max=2147483647):order_id>/payment-link")
 @spec.validate(resp=responses(200, PaymentLinkResponse, 409, 502, 503), tags=["orders"])
 def payment_link(order_id: int):
     """A Razorpay payment link for the caller's unpaid order (created once, then reused)."""
@@ -200,14 +200,14 @@ def _refuse_unsettled(outcome) -> None:
     if payment.status == PaymentStatus.FAILED:
         message = payment.error_description or "The payment failed."
         raise ApiError(422, "payment_failed", message, details)
-    if order.needs_refund:
-        message = f"The payment arrived after the order was {order.status}; it will be refunded."
+    if order.status in ("cancelled", "expired") and payment.is_settled:
+        message = f"The payment arrived after the order was {order.status}; it is refunded in full."
         raise ApiError(409, "order_not_payable", message, details)
     if not outcome.order_paid:
         raise ApiError(409, "payment_incomplete", "The payment is not complete yet.", details)
 
 
-@bp.get("/orders/<int:order_id>/invoice")
+@bp.get("/orders/<int(max=2147483647):order_id>/invoice")
 @spec.validate(resp=responses(200, None), tags=["orders"])
 def order_invoice(order_id: int):
     """The invoice PDF of the caller's order (404 until an invoice has been issued)."""

@@ -78,7 +78,7 @@ def _settle_failure(params: dict):
 def _state(outcome) -> str:
     if outcome.problems:
         return "mismatch"
-    if outcome.order.needs_refund:
+    if outcome.order.status in ("cancelled", "expired") and outcome.payment.is_settled:
         return "late"
     if outcome.order_paid:
         return "paid"

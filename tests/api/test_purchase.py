@@ -126,3 +126,19 @@ def test_a_failed_payment_answers_422_and_marks_the_order_failed(api, course, sa
     response = api.post("/api/v1/orders/verify-payment", json=paid)
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "payment_failed"
+
+
+def test_a_payment_after_cancellation_is_recorded_refunded_and_reported(api, course, sandbox, db):
+    sandbox.receive_webhooks()
+    created = api.post("/api/v1/orders", json={"items": [{"product_id": course.id}]}).get_json()["data"]
+    paid = sandbox.pay(created["checkout"]["gateway_order_id"])
+    assert api.patch(f"/api/v1/orders/{created['order']['id']}/cancel").status_code == 200
+
+    response = api.post("/api/v1/orders/verify-payment", json=paid)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "order_not_payable"
+    order = api.get(f"/api/v1/orders/{created['order']['id']}").get_json()["data"]
+    assert order["status"] == "cancelled"
+    assert [p["gateway_payment_id"] for p in order["payments"]] == [paid["razorpay_payment_id"]]
+    assert [(r["reason"], r["amount"]) for r in order["refunds"]] == [("late_payment", order["amount"])]

@@ -1,0 +1,3 @@
+"""Checkout callback fixtures."""
+
+from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)

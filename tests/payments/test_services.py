@@ -1,0 +1,79 @@
+"""Capture and late-payment refunds (through the real adapter and the sandbox)."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.history.services import Actor, history_of
+from portal.orders.models import Order
+from portal.orders.services import cancel_order, open_gateway_order, place_order
+from portal.payments.services import capture_payment, confirm_checkout_payment
+from portal.refunds.models import Refund
+from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
+from portal.statemachine import IllegalTransition
+
+
+@pytest.fixture
+def gateway_order(make, sandbox):  # noqa: F811 (the sandbox fixture)
+    sandbox.receive_webhooks()  # what happens here comes from the calls under test only
+    order = place_order(make.customer(), [{"product_id": make.product().id}])
+    return open_gateway_order(order.id)
+
+
+def test_capture_of_an_authorized_payment_pays_the_order(gateway_order, sandbox, db, make):  # noqa: F811 (the sandbox fixture)
+    from portal.gateway import get_gateway
+    from portal.payments.services import apply_gateway_payment
+
+    paid = sandbox.pay(gateway_order.gateway_order_id, outcome="authorize")
+    entity = get_gateway().fetch_payment(paid["razorpay_payment_id"])
+    payment = apply_gateway_payment(entity, actor=Actor.gateway()).payment
+    admin = make.staff("finance")
+
+    captured = capture_payment(payment.id, actor=Actor.user(admin))
+
+    assert captured.status == "captured"
+    assert sandbox.payment(paid["razorpay_payment_id"])["status"] == "captured"
+    assert db.session.get(Order, gateway_order.id).status == "paid"
+    with pytest.raises(IllegalTransition):
+        capture_payment(payment.id, actor=Actor.user(admin))
+
+
+def test_a_payment_landing_on_a_cancelled_order_is_kept_and_refunded(gateway_order, sandbox, db):  # noqa: F811 (the sandbox fixture)
+    params = sandbox.pay(gateway_order.gateway_order_id)  # paid at the gateway ...
+    cancel_order(gateway_order.id, actor=Actor.system("test"), reason="customer changed their mind")  # ... raced
+
+    outcome = confirm_checkout_payment(
+        params["razorpay_order_id"], params["razorpay_payment_id"], params["razorpay_signature"], actor=Actor.gateway()
+    )
+
+    assert outcome.payment.status == "refunded"  # the sandbox processes a normal refund at once
+    order = db.session.get(Order, gateway_order.id)
+    assert order.status == "cancelled"
+    assert "late_payment" in [e.action for e in history_of(order)]
+    assert order.needs_refund is False  # cleared once the late payment is fully returned
+    refunds = db.session.query(Refund).filter_by(order_id=order.id).all()
+    assert [(r.reason, r.amount) for r in refunds] == [("late_payment", order.total)]
+    assert refunds[0].gateway_refund_id and sandbox.refund(refunds[0].gateway_refund_id)["amount"] == order.total
+    # The same payment applied again (a webhook, a second verify) refunds nothing more.
+    confirm_checkout_payment(
+        params["razorpay_order_id"], params["razorpay_payment_id"], params["razorpay_signature"], actor=Actor.gateway()
+    )
+    assert db.session.query(Refund).filter_by(order_id=order.id).count() == 1
+
+
+def test_late_payments_are_only_flagged_when_auto_refund_is_off(app, gateway_order, sandbox, db):  # noqa: F811 (the sandbox fixture)
+    params = sandbox.pay(gateway_order.gateway_order_id)
+    cancel_order(gateway_order.id, actor=Actor.system("test"))
+    app.config["AUTO_REFUND_LATE_PAYMENTS"] = False
+    try:
+        confirm_checkout_payment(
+            params["razorpay_order_id"],
+            params["razorpay_payment_id"],
+            params["razorpay_signature"],
+            actor=Actor.gateway(),
+        )
+    finally:
+        app.config["AUTO_REFUND_LATE_PAYMENTS"] = True
+
+    assert db.session.get(Order, gateway_order.id).needs_refund is True
+    assert db.session.query(Refund).count() == 0
