@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from portal.sandbox.entities import METHODS
 from portal.sandbox.errors import ApiError
@@ -39,6 +39,7 @@ def home():
         links=sb.store.latest("payment_link", 20),
         deliveries=sb.webhooks.log(30),
         faults=sb.faults(),
+        store_url=url_for("sandbox_store.index") if "sandbox_store" in current_app.blueprints else None,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 import razorpay
 
 from portal.gateway import get_gateway
+from tests.helpers import extract_csrf
 
 
 def new_order(amount=123450):
@@ -131,3 +132,30 @@ def test_cli_reset_forgets_everything(runner, sandbox):
     new_order()
     result = runner.invoke(args=["sandbox", "reset"])
     assert result.exit_code == 0 and sandbox.sandbox.store.latest("order") == []
+
+
+def test_demo_store_buys_a_course_through_the_customer_api_and_hosted_checkout(app, client, sandbox, make):
+    from portal.auth.models import Role
+    from portal.auth.services import upsert_user
+    from portal.demo.seed import DEMO_CUSTOMER, DEMO_PASSWORD
+
+    upsert_user(DEMO_CUSTOMER, DEMO_PASSWORD, Role.CUSTOMER)
+    course = make.product(title="Sandbox Algebra", price=49900)
+    page = client.get("/sandbox/store/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Sandbox Algebra" in html
+    token = extract_csrf(html)
+    bought = client.post("/sandbox/store/buy", data={"csrf_token": token, "product_id": course.id})
+    assert bought.status_code == 302 and "/sandbox/checkout/order_" in bought.headers["Location"]
+    gateway_order_id = bought.headers["Location"].rsplit("/", 1)[1]
+    sandbox.pay(gateway_order_id)
+    assert sandbox.order(gateway_order_id)["status"] == "paid"
+    assert "<td>paid</td>" in client.get("/sandbox/store/").get_data(as_text=True)
+
+
+def test_demo_store_buy_needs_the_csrf_token(client, sandbox):
+    assert client.post("/sandbox/store/buy", data={"product_id": 1}).status_code == 400
+
+
+def test_demo_store_explains_a_missing_demo_customer(client, sandbox):
+    assert "flask demo seed" in client.get("/sandbox/store/").get_data(as_text=True)
