@@ -28,6 +28,10 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.bp)  # basic-auth JSON API, like Razorpay's
     csrf.exempt(pages.bp)  # see the reason in portal/sandbox/pages.py
     app.teardown_request(lambda _exc: sandbox.webhooks.flush_deferred())
+    if not sandbox.webhooks.sync:
+        # Resume deliveries left pending by a previous run once the portal serves its first request
+        # (not at import: `flask db upgrade` should not start threads or touch the sandbox store).
+        app.before_request(sandbox.webhooks.start_worker)
 
 
 def get_sandbox():

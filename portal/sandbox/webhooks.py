@@ -50,6 +50,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._busy = threading.local()
         self._deliver_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stopping = False
         self._deferred = False
@@ -175,10 +176,11 @@ class Dispatcher:
 
     # the background worker ------------------------------------------------------------------------
     def start_worker(self) -> None:
-        if not self.background or (self._worker is not None and self._worker.is_alive()):
-            return
-        self._worker = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
-        self._worker.start()
+        with self._start_lock:
+            if not self.background or (self._worker is not None and self._worker.is_alive()):
+                return
+            self._worker = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+            self._worker.start()
 
     def _run(self) -> None:
         while not self._stopping:
