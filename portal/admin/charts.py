@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH, HEIGHT, GAP, TOP, BOTTOM, LEFT = 600, 180, 2, 10, 20, 4
+WIDTH, HEIGHT, GAP, TOP, BOTTOM, LEFT = 900, 200, 2, 10, 20, 4
 
 
 @dataclass(frozen=True)
@@ -42,5 +42,5 @@ def bar_chart(labels: list[str], values: list[int]) -> Chart:
         height = round(plot * max(value, 0) / top, 1)
         x, y = round(LEFT + i * step, 1), round(TOP + plot - height, 1)
         bars.append(Bar(x, y, round(step - GAP, 1), height, label, value))
-    ticks = [(bar.x, bar.label[5:]) for i, bar in enumerate(bars) if i % 7 == 0 or i == len(bars) - 1]
+    ticks = [(bar.x, bar.label[5:]) for i, bar in enumerate(bars) if i % 7 == 0]
     return Chart(WIDTH, HEIGHT, bars, top, TOP + plot, ticks)
