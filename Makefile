@@ -5,18 +5,19 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev assets system-deps lint format
 
-run: install assets  ## install, migrate, seed demo data and serve on http://127.0.0.1:5000
+run: install assets  ## install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo
-	@echo "  Portal:      http://127.0.0.1:5000/login"
+	@echo "  Portal:      http://127.0.0.1:$(PORT)/login"
 	@echo "  Demo admin:  admin@demo.test / demo-password-123   (also finance@demo.test, viewer@demo.test)"
 	@echo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev assets system-deps  ## install everything and run every test (SQLite, then PostgreSQL)
 	./scripts/test.sh $(ARGS)
