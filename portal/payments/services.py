@@ -45,14 +45,16 @@ class PaymentOutcome:
 
 
 def lock_order_by_gateway_id(gateway_order_id: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.gateway_order_id == gateway_order_id).with_for_update())
+    # `of=Order`: the customer is joined eagerly, and a bare FOR UPDATE would lock the customer's row too,
+    # serialising every payment of one customer (and anything else that locks that user).
+    order = db.session.scalar(select(Order).where(Order.gateway_order_id == gateway_order_id).with_for_update(of=Order))
     if order is None:
         raise UnknownGatewayOrder(gateway_order_id)
     return order
 
 
 def lock_order(order_id: int) -> Order:
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
     if order is None:
         raise UnknownGatewayOrder(f"order {order_id}")
     return order
