@@ -7,17 +7,15 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.extensions import db
 from portal.money import InvalidAmount, parse_amount
 from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds.lines import remaining_quantities
 from portal.refunds.reasons import REFUND_REASONS
-from portal.refunds.services import MAX_NOTES, refundable_amount
+from portal.refunds.services import MAX_NOTES, refundable_amounts
 
 REASON_CHOICES = [("", "Choose a reason…"), *REFUND_REASONS.items()]
 LINE_PREFIX = "qty-"
@@ -111,8 +109,9 @@ def form_context_for(
     form = form or RefundForm(formdata=None)
     if order is None:
         return CreateFormContext(None, [], form=form)
-    payments = db.session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
-    choices = [PaymentChoice(p, refundable_amount(p)) for p in payments if p.is_settled]
+    payments = sorted(order.payments, key=lambda p: p.id)  # usually already loaded by the page
+    left = refundable_amounts(payments)  # one statement however many payments: the page's count stays fixed
+    choices = [PaymentChoice(p, left[p.id]) for p in payments if p.is_settled]
     selected = payment.id if payment is not None else next((c.payment.id for c in choices if c.refundable), None)
     if form.payment_id.data is None:
         form.payment_id.data = selected

@@ -102,6 +102,22 @@ def refundable_amount(payment: Payment) -> int:
     return max(payment.amount - committed, 0)
 
 
+def refundable_amounts(payments) -> dict[int, int]:
+    """{payment id: refundable_amount} for several payments in one statement (always exactly one)."""
+    ids = [p.id for p in payments]
+    committed = dict(
+        db.session.execute(
+            select(Refund.payment_id, func.sum(Refund.amount))
+            .where(
+                Refund.payment_id.in_(ids or [0]),
+                Refund.status.in_([RefundStatus.PROCESSED.value, RefundStatus.PENDING.value]),
+            )
+            .group_by(Refund.payment_id)
+        ).all()
+    )
+    return {p.id: max(p.amount - int(committed.get(p.id, 0)), 0) if p.is_settled else 0 for p in payments}
+
+
 def pending_and_failed_counts() -> dict[str, int]:
     """{"pending": n, "failed": n} for the dashboard."""
     rows = dict(
