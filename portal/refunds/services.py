@@ -153,12 +153,13 @@ def settle_payment_and_order(payment: Payment, actor: Actor, reason: str) -> Non
 
 
 def _lock_order_then_payment(payment_id: int) -> Payment:
-    """Row locks in the one order every money path uses (order, then payment): no deadlocks."""
+    """Row locks in the one order every money path uses (order, then payment): no deadlocks.
+    `of=Order`: the order's eagerly joined customer row must not be locked with it."""
     order_id = db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
     if order_id is None:
         raise RefundNotFound(f"There is no payment {payment_id}.")
     db.session.scalar(
-        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+        select(Order).where(Order.id == order_id).with_for_update(of=Order).execution_options(populate_existing=True)
     )
     return db.session.scalar(
         select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
