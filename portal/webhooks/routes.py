@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -36,7 +39,7 @@ def razorpay():
     """Store-then-process; 2xx for anything stored (even if processing failed: we own the retry)."""
     body = request.stream.read(services.MAX_BODY_BYTES + 1)
     try:
-        result = services.ingest(body, request.headers)
+        result = services.ingest(body, request.headers, worker=current_app.extensions.get("webhook_worker"))
     except services.Rejected as exc:
         return error_body(exc.reason, str(exc), 400)
     return jsonify(status=result.status)
@@ -131,6 +134,15 @@ def init_app(app) -> None:
     from portal.webhooks.cli import webhooks_cli
     from portal.webhooks.sync_routes import bp as sync_bp
 
+    mode = os.environ.get("WEBHOOK_PROCESSING") or app.config.get("WEBHOOK_PROCESSING")
+    mode = mode or ("inline" if app.testing else "background")
+    if mode not in ("inline", "background"):
+        raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline' or 'background', not {mode!r}")
+    app.config["WEBHOOK_PROCESSING"] = mode
+    if mode == "background":
+        from portal.webhooks.worker import Worker
+
+        app.extensions["webhook_worker"] = Worker(app)
     app.register_blueprint(inbound)
     app.register_blueprint(bp)
     app.register_blueprint(sync_bp)

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -43,7 +43,7 @@ class NotAllowed(Exception):
 @dataclass
 class IngestResult:
     status: str  # processed, ignored, failed, duplicate
-    event: WebhookEvent | None = None
+    event_pk: int | None = None
 
 
 def event_id_for(body: bytes, header: str | None) -> str:
@@ -93,56 +93,75 @@ def verify(body: bytes, headers) -> Event:
         raise
 
 
-def store(event: Event, body: bytes, headers) -> WebhookEvent | None:
-    """Insert the event, claimed for processing (attempts=1), and commit. None when it is a duplicate."""
-    existing = db.session.scalar(
-        select(WebhookEvent.id).where(WebhookEvent.provider == PROVIDER, WebhookEvent.event_id == event.event_id)
-    )
-    if existing is not None:
-        return None  # the common duplicate: answered without an insert or an exception
+_STORE_STATEMENTS: dict = {}
+
+
+def _store_statement():
+    """Built once per dialect, executed with parameters: compiled once, not per delivery."""
+    name = db.engine.dialect.name
+    if name not in _STORE_STATEMENTS:
+        dialect = postgresql if name == "postgresql" else sqlite
+        _STORE_STATEMENTS[name] = (
+            dialect.insert(WebhookEvent.__table__)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(WebhookEvent.__table__.c.id)
+        )
+    return _STORE_STATEMENTS[name]
+
+
+def store(event: Event, body: bytes, headers) -> int | None:
+    """Insert the event, claimed for processing (attempts=1), and commit; its id, or None for a duplicate.
+
+    One `INSERT ... ON CONFLICT DO NOTHING` answers both cases in a single round trip, and two deliveries
+    of one event at the same instant are settled by the unique (provider, event_id) constraint.
+    """
     payment_id, order_id = _gateway_ids(event)
-    row = WebhookEvent(
-        provider=PROVIDER,
-        event_id=event.event_id,
-        event_type=event.type,
-        status=WebhookStatus.PENDING,
-        signature_valid=True,
-        headers={name: headers[name] for name in KEPT_HEADERS if name in headers},
-        payload=body.decode("utf-8"),
-        gateway_payment_id=payment_id,
-        gateway_order_id=order_id,
-        attempts=1,
-    )
-    db.session.add(row)
+    values = {
+        "provider": PROVIDER,
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "status": WebhookStatus.PENDING,
+        "signature_valid": True,
+        "headers": {name: headers[name] for name in KEPT_HEADERS if name in headers},
+        "payload": body.decode("utf-8"),
+        "gateway_payment_id": payment_id,
+        "gateway_order_id": order_id,
+        "attempts": 1,
+        "received_at": utcnow(),
+    }
     try:
+        event_pk = db.session.execute(_store_statement(), values).scalar()
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # a concurrent delivery of the same event stored it first
-        return None
-    return row
+    except Exception:
+        db.session.rollback()
+        raise
+    return event_pk
 
 
-def _finish(event_pk: int, handled: Handled | None, error: str | None) -> WebhookEvent:
-    row = db.session.get(WebhookEvent, event_pk)
+def _finish(event_pk: int, handled: Handled | None, error: str | None) -> str:
+    """Record how processing went, with one UPDATE; returns the event's new status."""
     if error is not None:
-        row.status, row.last_error = WebhookStatus.FAILED, error[:2000]
+        values = {"status": WebhookStatus.FAILED, "last_error": error[:2000]}
     else:
-        row.status = WebhookStatus.IGNORED if handled.ignored else WebhookStatus.PROCESSED
-        row.last_error = None
-        row.outcome = handled.note[:2000]
-        row.order_id = handled.order_id or row.order_id
-        row.payment_id = handled.payment_id or row.payment_id
-    row.processed_at = utcnow()
+        values = {
+            "status": WebhookStatus.IGNORED if handled.ignored else WebhookStatus.PROCESSED,
+            "last_error": None,
+            "outcome": handled.note[:2000],
+        }
+        values.update({k: v for k, v in (("order_id", handled.order_id), ("payment_id", handled.payment_id)) if v})
+    values["processed_at"] = utcnow()
+    if db.engine.dialect.name == "postgresql":
+        # This commit need not wait for the disk: if it is lost in a crash the event stays `pending`
+        # (attempts=1) and `flask webhooks retry` applies it again, which the handlers make harmless.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.execute(update(WebhookEvent).where(WebhookEvent.id == event_pk).values(**values))
     db.session.commit()
-    return row
+    return str(values["status"])
 
 
-def run(row: WebhookEvent) -> WebhookEvent:
+def process(event_pk: int, event: Event) -> str:
     """Dispatch a stored (and claimed) event and record how it went. Never raises for a handler failure."""
-    event_pk = row.id
-    event = Event(row.event_id, row.event_type)
     try:
-        event.body = json.loads(row.payload)
         handled = dispatch(event)
     except Exception as exc:  # any failure is recorded on the event and retried later
         db.session.rollback()
@@ -150,14 +169,33 @@ def run(row: WebhookEvent) -> WebhookEvent:
     return _finish(event_pk, handled, None)
 
 
-def ingest(body: bytes, headers) -> IngestResult:
-    """Verify, store and process one delivery. Raises Rejected for what must be answered 400."""
+def run(row: WebhookEvent) -> WebhookEvent:
+    """Process an event already in the log (portal actions, the retry command); returns it reloaded."""
+    event_pk = row.id
+    event = Event(row.event_id, row.event_type)
+    try:
+        event.body = json.loads(row.payload)
+    except ValueError as exc:
+        _finish(event_pk, None, f"stored payload is not JSON: {exc}")
+    else:
+        process(event_pk, event)
+    db.session.expire_all()
+    return db.session.get(WebhookEvent, event_pk)
+
+
+def ingest(body: bytes, headers, *, worker=None) -> IngestResult:
+    """Verify, store and process one delivery. Raises Rejected for what must be answered 400.
+
+    With a `worker` (see portal/webhooks/worker.py) processing happens after the answer, and the
+    result is `pending`; without one it happens before, and the result is the event's final status.
+    """
     event = verify(body, headers)
-    row = store(event, body, headers)
-    if row is None:
+    event_pk = store(event, body, headers)
+    if event_pk is None:
         return IngestResult("duplicate")
-    row = run(row)
-    return IngestResult(str(row.status), row)
+    if worker is not None and worker.submit(event_pk, event):
+        return IngestResult(WebhookStatus.PENDING.value, event_pk)
+    return IngestResult(process(event_pk, event), event_pk)
 
 
 def try_claim(event_pk: int, seen_attempts: int, allowed: tuple[str, ...]) -> bool:
