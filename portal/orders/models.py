@@ -20,6 +20,9 @@ class Order(Timestamps, db.Model):
         Index("ix_orders_status_created", "status", "created_at", "id"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
         Index("ix_orders_total", "total"),
+        # Admin list keyset pages: (sort column, id) so a seek + ORDER BY ... LIMIT reads only one page.
+        Index("ix_orders_created_id", "created_at", "id"),
+        Index("ix_orders_status_total", "status", "total", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

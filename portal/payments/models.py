@@ -17,6 +17,9 @@ class Payment(Timestamps, db.Model):
         *non_negative("amount", "amount_refunded"),
         Index("ix_payments_status_created", "status", "created_at", "id"),
         Index("ix_payments_amount", "amount"),
+        Index("ix_payments_created_id", "created_at", "id"),  # admin list keyset pages
+        # Dashboard revenue per day: an index-only range scan by capture time.
+        Index("ix_payments_captured_at", "captured_at", postgresql_include=["status", "amount", "amount_refunded"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
