@@ -62,6 +62,21 @@ class BulkResult:
         return text + "."
 
 
+def bulk_issue_invoices(order_ids: list[int], *, actor: Actor, issue, refused: tuple) -> BulkResult:
+    """Issue the missing invoice of each paid order among `order_ids` with the invoices service `issue`;
+    orders it refuses (`refused` exceptions: already invoiced, not paid) are reported as skipped."""
+    result = BulkResult()
+    for order_id in order_ids:
+        number = db.session.scalar(select(Order.number).where(Order.id == order_id)) or f"#{order_id}"
+        try:
+            issue(order_id, actor=actor, reason="issued in bulk from the orders list")
+        except refused:
+            result.skipped.append(number)
+        else:
+            result.changed.append(number)
+    return result
+
+
 def bulk_cancel(order_ids: list[int], *, actor: Actor, reason: str) -> BulkResult:
     """Cancel each pending order among `order_ids`, one transaction per order; report what changed."""
     result = BulkResult()

@@ -41,7 +41,10 @@ class DeleteForm(_NoCsrf):
 
 
 class BulkForm(_NoCsrf):
-    action = SelectField("Action", choices=[("cancel", "Cancel pending orders"), ("export", "Export CSV")])
+    action = SelectField(
+        "Action",
+        choices=[("cancel", "Cancel pending orders"), ("export", "Export CSV"), ("invoice", "Issue missing invoices")],
+    )
     scope = SelectField("Apply to", choices=[("selected", "Selected rows"), ("filter", "Every order the filter shows")])
     reason = StringField("Reason (for cancelling)", validators=[Length(max=500)])
     filter = HiddenField()  # the list's query string, for scope=filter

@@ -163,11 +163,15 @@ def orders_by_ids(ids: list[int]) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)).unique())
 
 
-def ids_matching(args: ListArgs, *, status: str | None = None, limit: int) -> list[int]:
-    """Ids of orders the filter matches (optionally only those in `status`), at most `limit`."""
+def ids_matching(args: ListArgs, *, status: str | None = None, without_invoice: bool = False, limit: int):
+    """Ids of orders the filter matches (optionally only in `status`, or only without an invoice), ≤ `limit`."""
+    from portal.invoices.models import Invoice
+
     clauses = filter_clauses(args)
     if status:
         clauses.append(Order.status == status)
+    if without_invoice:
+        clauses.append(~select(Invoice.id).where(Invoice.order_id == Order.id).exists())
     return list(db.session.scalars(select(Order.id).where(*clauses).order_by(Order.id).limit(limit)))
 
 

@@ -14,7 +14,7 @@ from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.listing import csv_response, url_builder
 from portal.orders import queries
-from portal.orders.admin_services import OrderNotDeletable, bulk_cancel, delete_order
+from portal.orders.admin_services import OrderNotDeletable, bulk_cancel, bulk_issue_invoices, delete_order
 from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm, StatusForm
 from portal.orders.services import OrderNotFound, advance_fulfilment, cancel_order, change_status
 from portal.orders.status import FULFILMENT, OrderStatus
@@ -56,6 +56,7 @@ def list_orders():
         products=queries.product_choices(),
         sort_labels=queries.SORT_LABELS,
         query_string=urlencode(list(request.args.items(multi=True))),
+        can_bulk_invoice=issue_invoice_service() is not None,
     )
 
 
@@ -74,6 +75,8 @@ def bulk():
         return redirect(back, 303)
     if form.action.data == "export":
         return _bulk_export(form.filter.data or "", ids if form.scope.data == "selected" else None)
+    if form.action.data == "invoice":
+        return _bulk_invoice(args, ids if form.scope.data == "selected" else None, back)
     require_role("admin")
     if not (form.reason.data or "").strip():
         flash("Give a reason for cancelling: it is kept in each order's history.", "error")
@@ -82,6 +85,27 @@ def bulk():
         ids = queries.ids_matching(args, status=OrderStatus.PENDING, limit=BULK_LIMIT + 1)
     result = bulk_cancel(ids[:BULK_LIMIT], actor=actor(), reason=form.reason.data.strip())
     summary = result.summary("Cancelled")
+    if len(ids) > BULK_LIMIT:
+        summary += f" More than {BULK_LIMIT} matched: run it again for the rest."
+    flash(summary, "success" if result.changed else "error")
+    return redirect(back, 303)
+
+
+def issue_invoice_service():
+    return optional_service("portal.invoices.services", "issue_invoice")
+
+
+def _bulk_invoice(args, ids: list[int] | None, back: str):
+    """Issue the missing invoices of paid orders (finance), on the ticked rows or the whole filter."""
+    require_role("finance")
+    issue = issue_invoice_service()
+    if issue is None:
+        abort(404)
+    refused = optional_service("portal.invoices.services", "InvoiceError") or LookupError
+    if ids is None:
+        ids = queries.ids_matching(args, without_invoice=True, limit=BULK_LIMIT + 1)
+    result = bulk_issue_invoices(ids[:BULK_LIMIT], actor=actor(), issue=issue, refused=(refused, IllegalTransition))
+    summary = result.summary("Invoiced")
     if len(ids) > BULK_LIMIT:
         summary += f" More than {BULK_LIMIT} matched: run it again for the rest."
     flash(summary, "success" if result.changed else "error")

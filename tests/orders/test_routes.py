@@ -572,3 +572,61 @@ def test_the_detail_page_issues_a_bounded_number_of_statements(auth, client, mak
     many = _statements(client, f"/admin/orders/{several.id}")
     assert few == many
     assert many <= 10
+
+
+def _without_invoice(order):
+    from sqlalchemy import delete
+
+    from portal.invoices.models import Invoice
+
+    db.session.execute(delete(Invoice).where(Invoice.order_id == order.id))
+    db.session.commit()
+    return order
+
+
+def _invoice_of(order_id: int):
+    from portal.invoices.models import Invoice
+
+    db.session.expire_all()
+    return db.session.scalar(select(Invoice).where(Invoice.order_id == order_id))
+
+
+def test_finance_issues_missing_invoices_in_bulk_and_skips_what_cannot_be_invoiced(auth, client, make):
+    auth.login_as("finance")
+    missing = _without_invoice(make.paid_order()[0])
+    pending = make.order()
+    token = csrf(client)
+    response = client.post(
+        "/admin/orders/bulk",
+        data={"action": "invoice", "scope": "selected", "ids": [missing.id, pending.id], "csrf_token": token},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Invoiced 1 order(s); skipped 1" in html and pending.number in html
+    assert _invoice_of(missing.id) is not None and _invoice_of(missing.id).number
+    assert _invoice_of(pending.id) is None
+
+
+def test_bulk_invoice_on_the_filter_picks_only_orders_without_one(auth, client, make):
+    auth.login_as("admin")
+    missing = _without_invoice(make.paid_order()[0])
+    token = csrf(client)
+    response = client.post(
+        "/admin/orders/bulk",
+        data={"action": "invoice", "scope": "filter", "filter": "status=paid", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Invoiced 1 order(s)." in response.get_data(as_text=True)
+    assert _invoice_of(missing.id) is not None
+
+
+def test_viewer_cannot_issue_invoices_in_bulk(auth, client, make):
+    auth.login_as("viewer")
+    missing = _without_invoice(make.paid_order()[0])
+    token = csrf(client)
+    response = client.post(
+        "/admin/orders/bulk",
+        data={"action": "invoice", "scope": "selected", "ids": [missing.id], "csrf_token": token},
+    )
+    assert response.status_code == 403
+    assert _invoice_of(missing.id) is None
