@@ -30,6 +30,9 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
+    # Browsers read "\" as "/", so "/\evil.example" would leave the site like "//evil.example".
+    if target and "\\" in target:
+        return url_for("admin.dashboard")
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("admin.dashboard")
