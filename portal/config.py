@@ -21,7 +21,19 @@ def env_flag(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_currency(name: str, default: str) -> str:
+    value = (os.environ.get(name) or default).strip().upper()
+    if len(value) != 3 or not value.isascii() or not value.isalpha():
+        raise RuntimeError(f"{name} must be an ISO 4217 code such as INR, not {value!r}")
+    return value
 
 
 def normalise_database_url(url: str) -> str:
@@ -104,7 +116,7 @@ def load_config(app, config_class: type[Config]) -> None:
         RAZORPAY_BASE_URL=env.get("RAZORPAY_BASE_URL") or ("" if sandbox else "https://api.razorpay.com"),
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         ORDER_PAYMENT_TTL_MINUTES=env_int("ORDER_PAYMENT_TTL_MINUTES", 1440),
-        DEFAULT_CURRENCY=(env.get("DEFAULT_CURRENCY") or "INR").upper(),
+        DEFAULT_CURRENCY=env_currency("DEFAULT_CURRENCY", "INR"),
         AUTO_REFUND_LATE_PAYMENTS=env_flag("AUTO_REFUND_LATE_PAYMENTS", True),
         AUTO_INVOICE=env_flag("AUTO_INVOICE", True),
         SELLER_NAME=env.get("SELLER_NAME") or "Demo Learning Pvt Ltd",
