@@ -165,3 +165,17 @@ def test_development_generates_one_secret_key_and_keeps_it(env):
 def test_testing_config_keeps_csrf_on(app):
     assert app.config["TESTING"] is True
     assert app.config["WTF_CSRF_ENABLED"] is True
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "ten"])
+def test_a_non_numeric_ttl_refuses_to_start_naming_the_variable(env, value):
+    env.setenv("ORDER_PAYMENT_TTL_MINUTES", value)
+    with pytest.raises(RuntimeError, match="ORDER_PAYMENT_TTL_MINUTES"):
+        build()
+
+
+@pytest.mark.parametrize("value", ["rupees", "IN", "₹"])
+def test_a_currency_that_is_not_an_iso_code_refuses_to_start(env, value):
+    env.setenv("DEFAULT_CURRENCY", value)
+    with pytest.raises(RuntimeError, match="DEFAULT_CURRENCY"):
+        build()
