@@ -96,6 +96,9 @@ def gateway_id(rng: random.Random, prefix: str) -> str:
 
 
 def seed_catalogue() -> list[Product]:
+    """The demo products (12 courses, then 4 goods), adding whichever are missing; other products are left alone."""
+    wanted = [sku for sku, *_ in COURSES + GOODS]
+    existing = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(wanted)))}
     products = [
         Product(
             sku=sku,
@@ -114,9 +117,9 @@ def seed_catalogue() -> list[Product]:
         )
         for sku, title, price, stock in GOODS
     ]
-    db.session.add_all(products)
+    db.session.add_all([p for p in products if p.sku not in existing])
     db.session.commit()
-    return products
+    return [existing.get(p.sku, p) for p in products]
 
 
 def seed_people(rng: random.Random, customers: int) -> list[User]:
@@ -293,7 +296,7 @@ def seed(customers: int = 50, orders: int = 300, days: int = 90, seed_value: int
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return {"skipped": True}
     rng = random.Random(seed_value)
-    products = db.session.scalars(select(Product).order_by(Product.id)).all() or seed_catalogue()
+    products = seed_catalogue()  # seed_orders relies on its order: 12 courses, then 4 goods
     people = seed_people(rng, customers)
     seed_orders(rng, people, list(products), orders, days, progress)
     return {"skipped": False, "products": len(products), "customers": len(people), "orders": orders}
