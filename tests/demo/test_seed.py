@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.auth.services import authenticate
+from portal.catalog.models import Product
 from portal.demo import seed as demo
 from portal.extensions import db
 from portal.history.models import HistoryEvent
@@ -109,3 +110,12 @@ def test_make_run_prints_the_real_demo_login():
 
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert f"admin@demo.test / {demo.DEMO_PASSWORD}" in makefile
+
+
+def test_seed_works_beside_a_catalogue_someone_already_started(runner, make):
+    make.product(sku="MY-1", title="Our own course")
+    result = runner.invoke(args=["demo", "seed", "--customers", "3", "--orders", "12"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 12
+    skus = set(db.session.scalars(select(Product.sku)))
+    assert "MY-1" in skus and {sku for sku, *_ in demo.COURSES + demo.GOODS} <= skus
