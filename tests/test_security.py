@@ -139,3 +139,30 @@ def test_the_session_app_itself_is_not_rate_limited(client, make):
     token = extract_csrf(client.get("/login").get_data(as_text=True))
     data = {"email": user.email, "password": "wrong-password", "csrf_token": token}
     assert {client.post("/login", data=data).status_code for _ in range(12)} == {422}
+
+
+def test_an_unexpected_error_is_a_plain_500_with_the_headers_and_no_traceback(app):
+    with separate_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=False) as other:
+
+        @other.get("/_boom")
+        def _boom():
+            raise RuntimeError("secret internals")
+
+        @other.get("/api/v1/_boom")
+        def _api_boom():
+            raise RuntimeError("secret internals")
+
+        client = other.test_client()
+        page, api = client.get("/_boom"), client.get("/api/v1/_boom")
+    assert page.status_code == api.status_code == 500
+    assert "secret internals" not in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
+    assert_security_headers(page)
+    assert api.get_json() == {
+        "error": {
+            "code": "internal_error",
+            "message": "Something went wrong on our side; nothing was changed.",
+            "details": {},
+        }
+    }
+    assert_security_headers(api)
