@@ -29,7 +29,15 @@ def redirect(location: str):
 
 def trigger(response, event: str, detail=None):
     """Fire a client-side event (e.g. to show a toast) once the swap is done."""
-    existing = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+    existing = _triggers(response.headers.get("HX-Trigger", ""))
     existing[event] = detail if detail is not None else True
     response.headers["HX-Trigger"] = json.dumps(existing)
     return response
+
+
+def _triggers(header: str) -> dict:
+    """HX-Trigger is either JSON or comma-separated event names; read both."""
+    header = header.strip()
+    if header.startswith("{"):
+        return json.loads(header)
+    return {name.strip(): True for name in header.split(",") if name.strip()}
