@@ -53,3 +53,11 @@ def test_trigger_merges_events(app):
         htmx.trigger(response, "toast", {"message": "Saved"})
         htmx.trigger(response, "refresh")
     assert json.loads(response.headers["HX-Trigger"]) == {"toast": {"message": "Saved"}, "refresh": True}
+
+
+def test_trigger_keeps_an_event_that_was_set_as_a_plain_name(app):
+    with app.test_request_context("/"):
+        response = htmx.redirect("/x")
+        response.headers["HX-Trigger"] = "refresh"  # htmx also accepts a bare event name
+        htmx.trigger(response, "toast", "Saved")
+    assert json.loads(response.headers["HX-Trigger"]) == {"refresh": True, "toast": "Saved"}
