@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:47:20.001894
+Create Date: 2026-11-28 20:24:30.995069
 
 """
 from alembic import op
@@ -167,11 +167,13 @@ def upgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_billing_email'), ['billing_email'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_orders_created_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_orders_customer_created', ['customer_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_fulfilment_status'), ['fulfilment_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_needs_refund'), ['needs_refund'], unique=False)
         batch_op.create_index('ix_orders_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_orders_status_total', ['status', 'total', 'id'], unique=False)
         batch_op.create_index('ix_orders_total', ['total'], unique=False)
 
     op.create_table('invoices',
@@ -196,6 +198,7 @@ def upgrade():
     sa.Column('pdf', sa.LargeBinary(), nullable=True),
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
     sa.Column('pdf_generated_at', sa.DateTime(), nullable=True),
+    sa.Column('billing_edited_at', sa.DateTime(), nullable=True),
     sa.Column('voided_at', sa.DateTime(), nullable=True),
     sa.Column('void_reason', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -274,7 +277,9 @@ def upgrade():
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index('ix_payments_amount', ['amount'], unique=False)
+        batch_op.create_index('ix_payments_captured_at', ['captured_at'], unique=False, postgresql_include=['status', 'amount', 'amount_refunded'])
         batch_op.create_index(batch_op.f('ix_payments_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_payments_created_id', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_method'), ['method'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_order_id'), ['order_id'], unique=False)
@@ -322,6 +327,7 @@ def upgrade():
     sa.Column('failure_reason', sa.Text(), nullable=True),
     sa.Column('offline_reference', sa.String(length=120), nullable=True),
     sa.Column('gateway_data', sa.JSON(), nullable=True),
+    sa.Column('lines', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'processed', 'failed')", name=op.f('ck_refunds_status_valid')),
@@ -357,6 +363,7 @@ def upgrade():
     sa.Column('payment_id', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.Column('processed_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'processed', 'failed', 'ignored')", name=op.f('ck_webhook_events_status_valid')),
@@ -440,7 +447,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payments_order_id'))
         batch_op.drop_index(batch_op.f('ix_payments_method'))
         batch_op.drop_index(batch_op.f('ix_payments_email'))
+        batch_op.drop_index('ix_payments_created_id')
         batch_op.drop_index(batch_op.f('ix_payments_created_at'))
+        batch_op.drop_index('ix_payments_captured_at', postgresql_include=['status', 'amount', 'amount_refunded'])
         batch_op.drop_index('ix_payments_amount')
 
     op.drop_table('payments')
@@ -457,11 +466,13 @@ def downgrade():
     op.drop_table('invoices')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_total')
+        batch_op.drop_index('ix_orders_status_total')
         batch_op.drop_index('ix_orders_status_created')
         batch_op.drop_index(batch_op.f('ix_orders_needs_refund'))
         batch_op.drop_index(batch_op.f('ix_orders_fulfilment_status'))
         batch_op.drop_index(batch_op.f('ix_orders_expires_at'))
         batch_op.drop_index('ix_orders_customer_created')
+        batch_op.drop_index('ix_orders_created_id')
         batch_op.drop_index(batch_op.f('ix_orders_created_at'))
         batch_op.drop_index(batch_op.f('ix_orders_billing_email'))
 
