@@ -4,14 +4,12 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the API blueprints (CSRF-exempt: bearer tokens, no cookies), the `orders` CLI
-    group and the late-payment auto-refund hook."""
+    """Register the API blueprints (CSRF-exempt: bearer tokens, no cookies) and the `orders` CLI group."""
     from portal.api import errors
     from portal.api.orders import bp as orders_bp
     from portal.api.tokens import bp as tokens_bp
     from portal.extensions import csrf
     from portal.orders.cli import orders_cli
-    from portal.payments.services import refund_late_payment
 
     for blueprint in (tokens_bp, orders_bp):
         if blueprint.name not in app.blueprints:
@@ -19,9 +17,6 @@ def init_app(app) -> None:
             csrf.exempt(blueprint)
             app.register_blueprint(blueprint)
     app.cli.add_command(orders_cli)
-    hooks = app.extensions.setdefault("payment_hooks", [])
-    if refund_late_payment not in hooks:
-        hooks.append(refund_late_payment)
 
 
 def _register_errors_once(blueprint, errors) -> None:

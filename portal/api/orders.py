@@ -6,10 +6,9 @@ Domain exceptions become the one error shape in portal/api/errors.py.
 
 from __future__ import annotations
 
-import io
 import math
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, Response, current_app
 
 from portal.api import queries, serializers
 from portal.api.auth import current_customer, rate_limit_key, require_customer
@@ -31,7 +30,7 @@ from portal.api.schemas import (
 from portal.extensions import limiter
 from portal.gateway import GatewayError, get_gateway
 from portal.history.services import Actor
-from portal.invoices.status import InvoiceStatus
+from portal.invoices.services import invoice_pdf_for_order
 from portal.orders.services import (
     cancel_unpaid_order,
     ensure_payment_link,
@@ -212,8 +211,10 @@ def _refuse_unsettled(outcome) -> None:
 def order_invoice(order_id: int):
     """The invoice PDF of the caller's order (404 until an invoice has been issued)."""
     order = queries.customer_order(current_customer(), order_id)
-    invoice = order.invoice
-    if invoice is None or invoice.status != InvoiceStatus.ISSUED or not invoice.pdf:
+    found = invoice_pdf_for_order(order.id)
+    if found is None:
         raise ApiError(404, "invoice_not_found", "No invoice has been issued for this order yet.")
-    name = f"{invoice.number or order.number}.pdf"
-    return send_file(io.BytesIO(invoice.pdf), mimetype="application/pdf", download_name=name)
+    filename, data = found
+    # A plain response, not send_file: spectree reads the body to validate it, which a file stream forbids.
+    disposition = f'attachment; filename="{filename}"'
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": disposition})

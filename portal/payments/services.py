@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.gateway import GatewayError, GatewayRejected, get_gateway
+from portal.gateway import GatewayRejected, get_gateway
 from portal.history.services import Actor, record_event
 from portal.orders.models import Order
 from portal.orders.status import ORDER, OrderStatus
@@ -308,80 +308,3 @@ def confirm_payment_link_payment(params: dict, *, actor: Actor) -> PaymentOutcom
         raise UnknownGatewayOrder(plink_id)
     entity = gateway.fetch_payment(payment_id)
     return settle_payment(entity, actor=actor, order_id=order.id)
-
-
-def late_payment_refund_key(payment: Payment) -> str:
-    """Stable X-Refund-Idempotency key: a retried auto-refund can never refund twice."""
-    return f"late-{payment.gateway_payment_id}"
-
-
-def refund_late_payment(outcome: PaymentOutcome) -> None:
-    """Payment hook: refund a captured payment that landed on a cancelled or expired order.
-
-    Runs after the payment is committed, when AUTO_REFUND_LATE_PAYMENTS is on. The Refund row
-    (reason `late_payment`, unique idempotency key) is written before the gateway call; a gateway
-    failure leaves it pending for the refunds screen, and the order stays flagged `needs_refund`.
-    """
-    if not current_app.config.get("AUTO_REFUND_LATE_PAYMENTS", True):
-        return
-    order, payment = outcome.order, outcome.payment
-    if not order.needs_refund or payment.status != PaymentStatus.CAPTURED:
-        return
-    refund = _late_refund_row(payment)
-    if refund is None or refund.gateway_refund_id:
-        return
-    _send_late_refund(refund, payment)
-
-
-def _late_refund_row(payment: Payment):
-    from portal.refunds.models import Refund
-    from portal.refunds.services import refundable_amount
-    from portal.refunds.status import RefundStatus
-
-    key = late_payment_refund_key(payment)
-    refund = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
-    if refund is not None:
-        return refund
-    amount = refundable_amount(payment)
-    if amount <= 0:
-        return None
-    refund = Refund(
-        payment=payment,
-        order_id=payment.order_id,
-        amount=amount,
-        currency=payment.currency,
-        status=RefundStatus.PENDING,
-        reason="late_payment",
-        idempotency_key=key,
-    )
-    db.session.add(refund)
-    try:
-        db.session.flush()
-        record_event(
-            refund,
-            action="create",
-            actor=Actor.system("auto-refund"),
-            to_state=RefundStatus.PENDING,
-            reason=f"payment {payment.gateway_payment_id} arrived after the order was {payment.order.status}",
-        )
-        db.session.commit()
-    except IntegrityError:  # a concurrent hook created it first
-        db.session.rollback()
-        return db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
-    return refund
-
-
-def _send_late_refund(refund, payment: Payment) -> None:
-    from portal.refunds.services import apply_gateway_refund
-
-    notes = {"idempotency_key": refund.idempotency_key, "reason": "late_payment", "order_id": str(payment.order_id)}
-    try:
-        entity = get_gateway().refund_payment(
-            payment.gateway_payment_id, amount=refund.amount, idempotency_key=refund.idempotency_key, notes=notes
-        )
-    except GatewayError as exc:
-        current_app.logger.warning("auto-refund of %s not sent: %s", payment.gateway_payment_id, exc)
-        return
-    refund.gateway_refund_id, refund.sent_at = entity["id"], utcnow()
-    db.session.commit()
-    apply_gateway_refund(entity, actor=Actor.system("auto-refund"), reason="late payment refunded")

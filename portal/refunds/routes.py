@@ -41,7 +41,12 @@ staff_blueprint_guard(bp)
 
 
 def init_app(app) -> None:
+    from portal.refunds.auto import refund_late_payment
+
     app.register_blueprint(bp)
+    hooks = app.extensions.setdefault("payment_hooks", [])
+    if refund_late_payment not in hooks:
+        hooks.append(refund_late_payment)
     app.jinja_env.globals.update(refund_form_for=form_context_for, refund_reason_label=reason_label)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 
 from sqlalchemy import func, select
@@ -243,3 +244,17 @@ def test_invoice_is_a_clear_404_until_one_is_issued(api, make):
         "message": "No invoice has been issued for this order yet.",
         "details": {},
     }
+
+
+def test_invoice_of_a_paid_order_is_its_pdf(api, make):
+    from pypdf import PdfReader
+
+    order, _payment = make.paid_order(customer_user=api.user)  # AUTO_INVOICE issues it on payment
+
+    response = api.get(f"/api/v1/orders/{order.id}/invoice")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "/" not in response.headers["Content-Disposition"].split("filename=")[-1]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert order.number in text and order.invoice.number in text
