@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import credit_note_tax, render_credit_note
@@ -28,7 +29,7 @@ class CreditNoteNotFound(InvoiceError, LookupError):
 
 
 def _lock_refund(refund_id: int) -> Refund:
-    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
+    refund = db.session.scalar(for_update(select(Refund).where(Refund.id == refund_id), of=Refund))
     if refund is None:
         raise CreditNoteNotAllowed(f"Refund {refund_id} does not exist.")
     return refund
@@ -48,7 +49,7 @@ def _credited_so_far(invoice: Invoice) -> tuple[int, int]:
 
 
 def _invoice_to_credit(refund: Refund) -> Invoice:
-    invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == refund.order_id).with_for_update())
+    invoice = db.session.scalar(for_update(select(Invoice).where(Invoice.order_id == refund.order_id), of=Invoice))
     if invoice is None or invoice.status != InvoiceStatus.ISSUED:
         state = "no invoice" if invoice is None else f"a {invoice.status} invoice"
         raise CreditNoteNotAllowed(f"The refund's order has {state}; there is nothing to credit.")
@@ -106,7 +107,7 @@ def issue_credit_note(refund_id: int, *, actor: Actor) -> CreditNote:
 
 def get_credit_note(note_id: int, *, lock: bool = False) -> CreditNote:
     query = select(CreditNote).where(CreditNote.id == note_id)
-    note = db.session.scalar(query.with_for_update() if lock else query)
+    note = db.session.scalar(for_update(query, of=CreditNote) if lock else query)
     if note is None:
         raise CreditNoteNotFound(f"Credit note {note_id} does not exist.")
     return note

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.invoices.models import DocumentSequence
 
@@ -64,13 +65,8 @@ def _ensure_row(series: str, fy: str) -> None:
 
 
 def _locked_row(series: str, fy: str) -> DocumentSequence | None:
-    query = (
-        select(DocumentSequence)
-        .where(DocumentSequence.series == series, DocumentSequence.financial_year == fy)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalar(query)
+    query = select(DocumentSequence).where(DocumentSequence.series == series, DocumentSequence.financial_year == fy)
+    return db.session.scalar(for_update(query, of=DocumentSequence))
 
 
 def next_sequence(series: str, fy: str) -> int:

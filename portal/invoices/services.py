@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import invoice_figures, render_invoice
@@ -20,6 +21,7 @@ from portal.invoices.numbering import financial_year, format_number, india_date,
 from portal.invoices.pdf import sha256
 from portal.invoices.status import INVOICE, InvoiceStatus
 from portal.orders.models import Order
+from portal.orders.services import find_order_locked
 from portal.orders.status import OrderStatus
 from portal.statemachine import IllegalTransition, transition
 from portal.timeutil import utcnow
@@ -86,14 +88,14 @@ def _payment_reference(order: Order) -> str | None:
 
 def get_invoice(invoice_id: int, *, lock: bool = False) -> Invoice:
     query = select(Invoice).where(Invoice.id == invoice_id)
-    invoice = db.session.scalar(query.with_for_update() if lock else query)
+    invoice = db.session.scalar(for_update(query, of=Invoice) if lock else query)
     if invoice is None:
         raise InvoiceNotFound(f"Invoice {invoice_id} does not exist.")
     return invoice
 
 
 def _lock_order(order_id: int) -> Order:
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = find_order_locked(Order.id == order_id)
     if order is None:
         raise NotInvoiceable(f"Order {order_id} does not exist.")
     return order

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal.catalog.models import Product
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.money import percent_of
 
@@ -80,7 +81,7 @@ def quote(items: list[dict], *, lock_stock: bool = False) -> Quote:
     merged = merge_items(items)
     query = select(Product).where(Product.id.in_(merged)).order_by(Product.id)
     if lock_stock:
-        query = query.with_for_update()
+        query = for_update(query, of=Product)
     products = {p.id: p for p in db.session.scalars(query)}
     unknown = [pid for pid in merged if pid not in products or not products[pid].active]
     if unknown:

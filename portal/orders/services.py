@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayError, get_gateway
 from portal.history.services import Actor, record_event
@@ -108,8 +109,14 @@ def place_order(customer, items: list[dict], **fields) -> Order:
     return order
 
 
+def find_order_locked(*criteria) -> Order | None:
+    """The order matching `criteria`, row-locked and refreshed. `of=Order`: the customer is joined
+    eagerly, and a bare FOR UPDATE would lock the customer's row too, serialising all their orders."""
+    return db.session.scalar(for_update(select(Order).where(*criteria), of=Order))
+
+
 def get_order_for_update(order_id: int) -> Order:
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = find_order_locked(Order.id == order_id)
     if order is None:
         raise OrderNotFound(order_id)
     return order

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.payments.models import Payment
@@ -24,7 +25,7 @@ class PaymentNotDeletable(Exception):
 
 
 def _lock(payment_id: int) -> Payment:
-    payment = db.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+    payment = db.session.scalar(for_update(select(Payment).where(Payment.id == payment_id), of=Payment))
     if payment is None:
         raise PaymentNotFound(payment_id)
     return payment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.payments.models import Dispute, Payment
@@ -24,7 +25,7 @@ DISPUTE = Machine("dispute", DisputeStatus, DISPUTE_TRANSITIONS, initial=S.OPEN)
 
 
 def _lock_payment(gateway_payment_id: str) -> Payment:
-    query = select(Payment).where(Payment.gateway_payment_id == gateway_payment_id).with_for_update()
+    query = for_update(select(Payment).where(Payment.gateway_payment_id == gateway_payment_id), of=Payment)
     payment = db.session.scalar(query)
     if payment is None:
         raise UnknownGatewayPayment(gateway_payment_id)

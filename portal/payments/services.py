@@ -14,10 +14,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayRejected, get_gateway
 from portal.history.services import Actor, record_event
 from portal.orders.models import Order
+from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
 from portal.payments.models import Payment
 from portal.payments.status import PAYMENT, PaymentStatus
@@ -45,23 +47,23 @@ class PaymentOutcome:
 
 
 def lock_order_by_gateway_id(gateway_order_id: str) -> Order:
-    # `of=Order`: the customer is joined eagerly, and a bare FOR UPDATE would lock the customer's row too,
-    # serialising every payment of one customer (and anything else that locks that user).
-    order = db.session.scalar(select(Order).where(Order.gateway_order_id == gateway_order_id).with_for_update(of=Order))
+    order = find_order_locked(Order.gateway_order_id == gateway_order_id)
     if order is None:
         raise UnknownGatewayOrder(gateway_order_id)
     return order
 
 
 def lock_order(order_id: int) -> Order:
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
+    order = find_order_locked(Order.id == order_id)
     if order is None:
         raise UnknownGatewayOrder(f"order {order_id}")
     return order
 
 
 def _get_or_create_payment(order: Order, entity: dict, actor: Actor) -> tuple[Payment, bool]:
-    payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == entity["id"]).with_for_update())
+    payment = db.session.scalar(
+        for_update(select(Payment).where(Payment.gateway_payment_id == entity["id"]), of=Payment)
+    )
     if payment is not None:
         return payment, False
     payment = Payment(

@@ -20,11 +20,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayRejected, GatewayUnavailable, get_gateway
 from portal.history.services import Actor, diff, record_event
 from portal.money import format_money
 from portal.orders.models import Order
+from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
 from portal.payments.models import Payment
 from portal.payments.status import PAYMENT, PaymentStatus
@@ -153,17 +155,12 @@ def settle_payment_and_order(payment: Payment, actor: Actor, reason: str) -> Non
 
 
 def _lock_order_then_payment(payment_id: int) -> Payment:
-    """Row locks in the one order every money path uses (order, then payment): no deadlocks.
-    `of=Order`: the order's eagerly joined customer row must not be locked with it."""
+    """Row locks in the one order every money path uses (order, then payment): no deadlocks."""
     order_id = db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
     if order_id is None:
         raise RefundNotFound(f"There is no payment {payment_id}.")
-    db.session.scalar(
-        select(Order).where(Order.id == order_id).with_for_update(of=Order).execution_options(populate_existing=True)
-    )
-    return db.session.scalar(
-        select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
-    )
+    find_order_locked(Order.id == order_id)
+    return db.session.scalar(for_update(select(Payment).where(Payment.id == payment_id), of=Payment))
 
 
 def _lock_payment(gateway_payment_id: str) -> Payment:
@@ -423,9 +420,7 @@ def _lock_refund(refund_id: int) -> Refund:
     if payment_id is None:
         raise RefundNotFound(f"There is no refund {refund_id}.")
     _lock_order_then_payment(payment_id)
-    return db.session.scalar(
-        select(Refund).where(Refund.id == refund_id).with_for_update().execution_options(populate_existing=True)
-    )
+    return db.session.scalar(for_update(select(Refund).where(Refund.id == refund_id), of=Refund))
 
 
 def _mark_failed(refund_id: int, message: str, actor: Actor) -> Refund:
