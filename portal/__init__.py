@@ -27,7 +27,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (every table registered with the metadata)
-    from portal.security import register_security_headers
+    from portal.security import register_input_guards, register_security_headers
 
     db.init_app(app)
     migrate.init_app(
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     Htmx(app)
     register_security_headers(app)
+    register_input_guards(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from portal.dbutil import enable_sqlite_pragmas
 

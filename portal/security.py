@@ -21,3 +21,29 @@ def register_security_headers(app) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def register_input_guards(app) -> None:
+    """Refuse NUL characters anywhere in the input with a 400, before any view sees them.
+
+    PostgreSQL text cannot hold NUL, so one would otherwise surface as a 500 deep in a write —
+    and SQLite would store it silently. No legitimate form, query or JSON field carries one.
+    """
+    from flask import abort, request
+
+    @app.before_request
+    def _reject_nul():
+        fields = [*request.args.values(), *request.form.values()]
+        body = request.get_json(silent=True) if request.is_json else None
+        if any(_has_nul(v) for v in fields) or _has_nul(body):
+            abort(400, description="The request contains a NUL character, which no field accepts.")

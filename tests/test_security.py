@@ -166,3 +166,13 @@ def test_an_unexpected_error_is_a_plain_500_with_the_headers_and_no_traceback(ap
         }
     }
     assert_security_headers(api)
+
+
+def test_nul_characters_are_refused_before_any_view(client):
+    json_body = client.post("/api/v1/auth/token", json={"email": "a\u0000@x.in", "password": "secret-123"})
+    query = client.get("/login?next=%00")
+    form = client.post("/login", data={"email": "a\x00b", "password": "x"})
+
+    assert json_body.status_code == 400
+    assert json_body.get_json()["error"]["message"].startswith("The request contains a NUL character")
+    assert query.status_code == 400 and form.status_code == 400
