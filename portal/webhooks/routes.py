@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import (
     Blueprint,
     Response,
@@ -23,6 +21,7 @@ from portal import htmx
 from portal.auth.decorators import role_required, staff_blueprint_guard
 from portal.errors import error_body
 from portal.extensions import csrf, db
+from portal.security import reads_raw_body
 from portal.webhooks import queries, services
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 from portal.webhooks.rejections import REASONS, recent_rejections
@@ -35,6 +34,7 @@ staff_blueprint_guard(bp)
 
 
 @inbound.post("/webhooks/razorpay")
+@reads_raw_body
 def razorpay():
     """Store-then-process; 2xx for anything stored (even if processing failed: we own the retry)."""
     body = request.stream.read(services.MAX_BODY_BYTES + 1)
@@ -134,11 +134,9 @@ def init_app(app) -> None:
     from portal.webhooks.cli import webhooks_cli
     from portal.webhooks.sync_routes import bp as sync_bp
 
-    mode = os.environ.get("WEBHOOK_PROCESSING") or app.config.get("WEBHOOK_PROCESSING")
-    mode = mode or ("inline" if app.testing else "background")
+    mode = app.config["WEBHOOK_PROCESSING"]
     if mode not in ("inline", "background"):
         raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline' or 'background', not {mode!r}")
-    app.config["WEBHOOK_PROCESSING"] = mode
     if mode == "background":
         from portal.webhooks.worker import Worker
 
