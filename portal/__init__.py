@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_template_helpers(app)
     register_errors(app)
     register_cli(app)
+    register_proxy(app)
     return app
 
 
@@ -47,41 +48,32 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.admin.routes import bp as admin_bp
-    from portal.auth.routes import bp as auth_bp
+    """Each feature package plugs itself in (blueprints, CLI groups, hooks) through `init_app`."""
+    from portal import api, gateway, sandbox
+    from portal.admin import routes as admin
+    from portal.auth import routes as auth
+    from portal.checkout import routes as checkout
+    from portal.invoices import routes as invoices
+    from portal.orders import routes as orders
+    from portal.payments import routes as payments
+    from portal.refunds import routes as refunds
+    from portal.webhooks import routes as webhooks
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    for module in OPTIONAL_FEATURES:
-        _register_feature(app, module)
-
-
-# Feature packages that plug themselves in with `init_app(app)` once they exist.
-OPTIONAL_FEATURES = (
-    "portal.gateway",
-    "portal.sandbox",
-    "portal.api",
-    "portal.webhooks.routes",
-    "portal.orders.routes",
-    "portal.payments.routes",
-    "portal.refunds.routes",
-    "portal.invoices.routes",
-    "portal.checkout.routes",
-)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    # gateway first: the sandbox, API and webhooks use the adapter it builds.
+    for feature in (gateway, sandbox, api, webhooks, orders, payments, refunds, invoices, checkout):
+        feature.init_app(app)
 
 
-def _register_feature(app: Flask, module_name: str) -> None:
-    import importlib
-    import importlib.util
+def register_proxy(app: Flask) -> None:
+    """Behind N trusted reverse proxies (TRUSTED_PROXIES), take the client address and scheme from their
+    X-Forwarded-* headers — otherwise every client shares the proxy's address and one login rate limit."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return
-    except ModuleNotFoundError:  # the parent package does not exist yet
-        return
-    module = importlib.import_module(module_name)
-    if hasattr(module, "init_app"):
-        module.init_app(app)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -36,6 +36,14 @@ def env_currency(name: str, default: str) -> str:
     return value
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {value!r}") from None
+
+
 def normalise_database_url(url: str) -> str:
     """Heroku-style `postgres://` URLs and bare `postgresql://` use psycopg 3."""
     if url.startswith("postgres://"):
@@ -124,7 +132,19 @@ def load_config(app, config_class: type[Config]) -> None:
         SELLER_GSTIN=env.get("SELLER_GSTIN") or "29ABCDE1234F1Z5",
         SELLER_STATE=env.get("SELLER_STATE") or "Karnataka",
         INVOICE_PREFIX=env.get("INVOICE_PREFIX") or "INV",
+        CREDIT_NOTE_PREFIX=env.get("CREDIT_NOTE_PREFIX") or "CN",
+        INVOICE_FONT_DIR=env.get("INVOICE_FONT_DIR") or None,
         REDIS_URL=env.get("REDIS_URL") or "",
+        GATEWAY_TIMEOUT_SECONDS=env_float("GATEWAY_TIMEOUT_SECONDS", 10.0),
+        GATEWAY_RETRIES=env_int("GATEWAY_RETRIES", 2),
+        GATEWAY_RETRY_BACKOFF_SECONDS=env_float("GATEWAY_RETRY_BACKOFF_SECONDS", 0.2),
+        SANDBOX_DATABASE_URL=normalise_database_url(
+            env.get("SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.sqlite'}"
+        ),
+        SANDBOX_WEBHOOK_URL=env.get("SANDBOX_WEBHOOK_URL") or "",
+        # inline: apply each webhook before answering (tests); background: answer once stored.
+        WEBHOOK_PROCESSING=env.get("WEBHOOK_PROCESSING") or ("inline" if config_class.TESTING else "background"),
+        TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
     )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":

@@ -31,6 +31,11 @@ ENV_VARS = [
     "AUTO_REFUND_LATE_PAYMENTS",
     "AUTO_INVOICE",
     "REDIS_URL",
+    "TRUSTED_PROXIES",
+    "WEBHOOK_PROCESSING",
+    "SANDBOX_DATABASE_URL",
+    "CREDIT_NOTE_PREFIX",
+    "GATEWAY_TIMEOUT_SECONDS",
 ]
 
 
@@ -179,3 +184,30 @@ def test_a_currency_that_is_not_an_iso_code_refuses_to_start(env, value):
     env.setenv("DEFAULT_CURRENCY", value)
     with pytest.raises(RuntimeError, match="DEFAULT_CURRENCY"):
         build()
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(env):
+    env.setenv("TRUSTED_PROXIES", "1")
+    application = build()
+
+    @application.get("/_whoami")
+    def _whoami():
+        from flask import request
+
+        return request.remote_addr
+
+    response = application.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.get_data(as_text=True) == "203.0.113.7"
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(env):
+    application = build()
+
+    @application.get("/_whoami")
+    def _whoami():
+        from flask import request
+
+        return request.remote_addr
+
+    response = application.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.get_data(as_text=True) == "127.0.0.1"

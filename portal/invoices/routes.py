@@ -6,8 +6,6 @@ and issues credit notes (admin holds every finance right).
 
 from __future__ import annotations
 
-import os
-
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -33,8 +31,6 @@ def init_app(app) -> None:
     from portal.invoices import hooks
     from portal.invoices.cli import invoices_cli
 
-    app.config.setdefault("CREDIT_NOTE_PREFIX", os.environ.get("CREDIT_NOTE_PREFIX") or "CN")
-    app.config.setdefault("INVOICE_FONT_DIR", os.environ.get("INVOICE_FONT_DIR") or None)
     app.register_blueprint(bp)
     app.add_template_filter(_invoice_date, "invoice_date")
     app.cli.add_command(invoices_cli)

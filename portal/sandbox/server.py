@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -20,8 +19,8 @@ _stores_lock = threading.Lock()
 
 
 def database_url(config) -> str:
-    url = config.get("SANDBOX_DATABASE_URL") or os.environ.get("SANDBOX_DATABASE_URL")
-    if not url:
+    url = config.get("SANDBOX_DATABASE_URL")
+    if not url:  # a bare config (e.g. the standalone server built outside create_app)
         instance = Path(config.get("SANDBOX_INSTANCE_PATH") or ROOT / "instance")
         instance.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{instance / 'sandbox.sqlite'}"
