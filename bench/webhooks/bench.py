@@ -28,9 +28,10 @@ SECRET = "bench_webhook_secret"  # noqa: S105 (a throwaway value for this benchm
 HOST = "127.0.0.1"
 
 
-def environment(database_url: str, auto_invoice: bool) -> dict:
+def environment(database_url: str, auto_invoice: bool, processing: str) -> dict:
     env = dict(os.environ)
     env.update(
+        WEBHOOK_PROCESSING=processing,
         DATABASE_URL=database_url,
         APP_ENV="development",
         SECRET_KEY="bench-" + "x" * 40,
@@ -127,6 +128,16 @@ def serve(target: str, port: int, env: dict, workers: int, threads: int) -> subp
     raise RuntimeError(f"{target} did not start on port {port}")
 
 
+def median_run(runs: list) -> object:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+
+
+def consume(env: dict) -> subprocess.Popen:
+    """The consumer process, at a lower CPU priority than the web workers (as the Procfile runs it)."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "work", "--nice", "10", "--poll", "0.2"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
 def wait_until_processed(env: dict, timeout: float = 600) -> float:
     """Seconds until no event is left pending (the background workers caught up)."""
     import psycopg
@@ -180,12 +191,20 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="ceiling and duplicate runs, alternated; medians")
     parser.add_argument("--auto-invoice", action="store_true", help="issue an invoice per paid order too")
+    parser.add_argument(
+        "--processing",
+        choices=["queue", "background"],
+        default="queue",
+        help="queue: the web only stores, a `flask webhooks work --nice 10` process applies; "
+        "background: threads inside each web process apply",
+    )
     args = parser.parse_args()
     if not (args.database_url or "").startswith("postgres"):
         parser.error("set BENCH_DATABASE_URL (or --database-url) to a scratch PostgreSQL database")
 
-    env = environment(args.database_url, args.auto_invoice)
+    env = environment(args.database_url, args.auto_invoice, args.processing)
     entities = prepare(args.events + args.warmup, env)
     warm, real = entities[: args.warmup], entities[args.warmup :]
     new = [signed("/webhooks/razorpay", "payment.captured", f"EvBench{n:08d}", payment=e) for n, e in enumerate(real)]
@@ -199,34 +218,47 @@ def main() -> int:
         serve("wsgi:app", 8701, env, args.workers, args.threads),
         serve("bench.webhooks.bare_app:app", 8702, env, args.workers, args.threads),
     ]
+    if args.processing == "queue":
+        servers.append(consume(env))
     try:
         loadgen.run("warm-up", HOST, 8702, bare_warm, args.concurrency)
         loadgen.run("warm-up", HOST, 8701, warm_events, args.concurrency)
         wait_until_processed(env)
-        results = [loadgen.run("bare insert (ceiling)", HOST, 8702, bare, args.concurrency)]
-        results.append(loadgen.run("new events", HOST, 8701, new, args.concurrency))
+        # The machine is shared and noisy: ceiling and duplicate runs alternate `rounds` times (the bare
+        # table has no unique key, so its requests can be replayed) and the medians are compared.
+        ceilings = [loadgen.run("bare insert (ceiling)", HOST, 8702, bare, args.concurrency)]
+        fresh = loadgen.run("new events", HOST, 8701, new, args.concurrency)
         drained = wait_until_processed(env)
-        results.append(loadgen.run("duplicates", HOST, 8701, new, args.concurrency))
+        duplicates = []
+        for _ in range(args.rounds):
+            duplicates.append(loadgen.run("duplicates", HOST, 8701, new, args.concurrency))
+            ceilings.append(loadgen.run("bare insert (ceiling)", HOST, 8702, bare, args.concurrency))
+        results = [ceilings[0], fresh, median_run(duplicates)]
+        # Each run is compared with the ceiling run beside it: the new events with the one just before,
+        # each duplicate run with the one right after it; the duplicate figure is the median ratio.
+        pairs = [dup.rate / ceiling.rate for dup, ceiling in zip(duplicates, ceilings[1:], strict=True)]
     finally:
         for server in servers:
             server.terminate()
             server.wait(10)
     figures = verify(env, args.events, args.warmup)
 
-    ceiling = results[0].rate
     print(
         f"\n{args.events} events, {args.concurrency} connections, gunicorn {args.workers}x{args.threads} gthread, "
-        f"{os.cpu_count()} CPUs, AUTO_INVOICE={'on' if args.auto_invoice else 'off'}\n"
+        f"{os.cpu_count()} CPUs, AUTO_INVOICE={'on' if args.auto_invoice else 'off'}, "
+        f"WEBHOOK_PROCESSING={args.processing}\n"
     )
     print("| run | requests | events/s | p50 ms | p99 ms | mean ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for result in results:
         print(result.row())
     print(
-        f"\nnew events: {results[1].rate / ceiling:.0%} of the ceiling (target ≥ 50%); "
-        f"duplicates: {results[2].rate / ceiling:.0%} (target ≥ 90%)"
+        f"\nnew events: {fresh.rate / ceilings[0].rate:.0%} of the ceiling run before them (target ≥ 50%); "
+        f"duplicates: median {sorted(pairs)[len(pairs) // 2]:.0%} of the ceiling run after each "
+        f"({', '.join(f'{p:.0%}' for p in pairs)}; target ≥ 90%)"
     )
-    print(f"background processing of the new events finished {drained:.1f} s after the last answer")
+    print("every ceiling run (events/s): " + ", ".join(f"{run.rate:,.0f}" for run in ceilings))
+    print(f"processing of the new events finished {drained:.1f} s after the last answer")
     for result in results:
         print(f"answers, {result.label}: {result.statuses}")
     print(f"database: {figures}")

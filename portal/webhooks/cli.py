@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from portal.webhooks import services
+from portal.webhooks import consumer, services
 
 webhooks_cli = AppGroup("webhooks", help="The Razorpay webhook log.")
 
@@ -36,3 +36,27 @@ def purge(days: int, dry_run: bool) -> None:
     count = services.purge(days, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"webhooks purge: {verb} {count} event(s) older than {days} day(s)")
+
+
+@webhooks_cli.command("work")
+@click.option("--once", is_flag=True, help="Stop when no unclaimed event is left (default: keep polling).")
+@click.option("--batch", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=0.5, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--nice", type=click.IntRange(0, 19), default=0, show_default=True, help="Lower this process's CPU priority."
+)
+def work(once: bool, batch: int, poll: float, nice: int) -> None:
+    """Apply stored webhook events (WEBHOOK_PROCESSING=queue: the web process only stores them)."""
+    import os
+
+    if nice:
+        os.nice(nice)
+
+    def report(counts):
+        click.echo("webhooks work: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+    totals = consumer.work(batch=batch, poll=poll, until_empty=once, report=None if once else report)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(totals.items())) or "nothing to do"
+    click.echo(f"webhooks work: {summary}")
+    if totals.get("failed"):
+        raise SystemExit(1)

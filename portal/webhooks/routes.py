@@ -20,7 +20,7 @@ from flask_login import current_user
 from portal import htmx
 from portal.auth.decorators import role_required, staff_blueprint_guard
 from portal.errors import error_body
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, limiter
 from portal.security import reads_raw_body
 from portal.webhooks import queries, services
 from portal.webhooks.models import WebhookEvent, WebhookStatus
@@ -39,7 +39,12 @@ def razorpay():
     """Store-then-process; 2xx for anything stored (even if processing failed: we own the retry)."""
     body = request.stream.read(services.MAX_BODY_BYTES + 1)
     try:
-        result = services.ingest(body, request.headers, worker=current_app.extensions.get("webhook_worker"))
+        result = services.ingest(
+            body,
+            request.headers,
+            worker=current_app.extensions.get("webhook_worker"),
+            defer=current_app.config["WEBHOOK_PROCESSING"] == "queue",
+        )
     except services.Rejected as exc:
         return error_body(exc.reason, str(exc), 400)
     return jsonify(status=result.status)
@@ -135,12 +140,14 @@ def init_app(app) -> None:
     from portal.webhooks.sync_routes import bp as sync_bp
 
     mode = app.config["WEBHOOK_PROCESSING"]
-    if mode not in ("inline", "background"):
-        raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline' or 'background', not {mode!r}")
+    if mode not in ("inline", "background", "queue"):
+        raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline', 'background' or 'queue', not {mode!r}")
     if mode == "background":
         from portal.webhooks.worker import Worker
 
         app.extensions["webhook_worker"] = Worker(app)
+    # Never rate-limit the gateway: a refused delivery is only retried later, and the limiter costs every call.
+    limiter.exempt(inbound)
     app.register_blueprint(inbound)
     app.register_blueprint(bp)
     app.register_blueprint(sync_bp)

@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, bindparam, delete, select, text, update
 
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -93,24 +92,20 @@ def verify(body: bytes, headers) -> Event:
         raise
 
 
-_STORE_STATEMENTS: dict = {}
+# Plain SQL, understood alike by PostgreSQL and SQLite (≥ 3.35): the dialects' insert().on_conflict_do_nothing()
+# constructs carry no cache key, so SQLAlchemy would compile them anew on every delivery.
+_STORE_SQL = text(
+    "INSERT INTO webhook_events (provider, event_id, event_type, status, signature_valid, headers, payload,"
+    " gateway_payment_id, gateway_order_id, attempts, received_at)"
+    " VALUES (:provider, :event_id, :event_type, :status, :signature_valid, :headers, :payload,"
+    " :gateway_payment_id, :gateway_order_id, :attempts, :received_at)"
+    " ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+).bindparams(bindparam("headers", type_=JSON))
 
 
-def _store_statement():
-    """Built once per dialect, executed with parameters: compiled once, not per delivery."""
-    name = db.engine.dialect.name
-    if name not in _STORE_STATEMENTS:
-        dialect = postgresql if name == "postgresql" else sqlite
-        _STORE_STATEMENTS[name] = (
-            dialect.insert(WebhookEvent.__table__)
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(WebhookEvent.__table__.c.id)
-        )
-    return _STORE_STATEMENTS[name]
-
-
-def store(event: Event, body: bytes, headers) -> int | None:
-    """Insert the event, claimed for processing (attempts=1), and commit; its id, or None for a duplicate.
+def store(event: Event, body: bytes, headers, *, claimed: bool = True) -> int | None:
+    """Insert the event — claimed for processing here (attempts=1), or left unclaimed (attempts=0) for the
+    `flask webhooks work` consumer — and commit; its id, or None for a duplicate.
 
     One `INSERT ... ON CONFLICT DO NOTHING` answers both cases in a single round trip, and two deliveries
     of one event at the same instant are settled by the unique (provider, event_id) constraint.
@@ -120,17 +115,17 @@ def store(event: Event, body: bytes, headers) -> int | None:
         "provider": PROVIDER,
         "event_id": event.event_id,
         "event_type": event.type,
-        "status": WebhookStatus.PENDING,
+        "status": WebhookStatus.PENDING.value,
         "signature_valid": True,
         "headers": {name: headers[name] for name in KEPT_HEADERS if name in headers},
         "payload": body.decode("utf-8"),
         "gateway_payment_id": payment_id,
         "gateway_order_id": order_id,
-        "attempts": 1,
+        "attempts": 1 if claimed else 0,
         "received_at": utcnow(),
     }
     try:
-        event_pk = db.session.execute(_store_statement(), values).scalar()
+        event_pk = db.session.execute(_STORE_SQL, values).scalar()
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -183,16 +178,19 @@ def run(row: WebhookEvent) -> WebhookEvent:
     return db.session.get(WebhookEvent, event_pk)
 
 
-def ingest(body: bytes, headers, *, worker=None) -> IngestResult:
+def ingest(body: bytes, headers, *, worker=None, defer: bool = False) -> IngestResult:
     """Verify, store and process one delivery. Raises Rejected for what must be answered 400.
 
-    With a `worker` (see portal/webhooks/worker.py) processing happens after the answer, and the
-    result is `pending`; without one it happens before, and the result is the event's final status.
+    With `defer` the event is only stored, for the `flask webhooks work` consumer process; with a
+    `worker` (portal/webhooks/worker.py) it is processed in this process after the answer; either way
+    the result is `pending`. Without both it is processed first and the result is its final status.
     """
     event = verify(body, headers)
-    event_pk = store(event, body, headers)
+    event_pk = store(event, body, headers, claimed=not defer)
     if event_pk is None:
         return IngestResult("duplicate")
+    if defer:
+        return IngestResult(WebhookStatus.PENDING.value, event_pk)
     if worker is not None and worker.submit(event_pk, event):
         return IngestResult(WebhookStatus.PENDING.value, event_pk)
     return IngestResult(process(event_pk, event), event_pk)
