@@ -1,23 +1,13 @@
-"""What every admin action view shares: optional services, and answering success or refusal alike
+"""What every admin action view shares: answering success or refusal alike
 for a plain form post (flash + redirect, or the page with its status) and for HTMX (the partial)."""
 
 from __future__ import annotations
-
-import importlib
 
 from flask import abort, flash, redirect
 from flask_login import current_user
 
 from portal.history.services import Actor
 from portal.htmx import is_partial, render
-
-
-def optional_service(module: str, name: str):
-    """A service function that another part of the app may not have shipped yet (None until it has)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
 
 
 def actor() -> Actor:

@@ -8,16 +8,18 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from portal.admin.actions import actor, answer, first_error, optional_service, require_found, sync_outcome
+from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
+from portal.invoices.services import InvoiceError, issue_invoice
 from portal.listing import csv_response, url_builder
 from portal.orders import queries
 from portal.orders.admin_services import OrderNotDeletable, bulk_cancel, bulk_issue_invoices, delete_order
 from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm, StatusForm
 from portal.orders.services import OrderNotFound, advance_fulfilment, cancel_order, change_status
 from portal.orders.status import FULFILMENT, OrderStatus
+from portal.payments.reconcile import sync_order
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
 
@@ -28,10 +30,6 @@ BULK_LIMIT = 1000  # orders changed per bulk request; the summary says when more
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-
-
-def sync_order_service():
-    return optional_service("portal.payments.reconcile", "sync_order")
 
 
 # ---------------------------------------------------------------- list
@@ -56,7 +54,6 @@ def list_orders():
         products=queries.product_choices(),
         sort_labels=queries.SORT_LABELS,
         query_string=urlencode(list(request.args.items(multi=True))),
-        can_bulk_invoice=issue_invoice_service() is not None,
     )
 
 
@@ -91,20 +88,14 @@ def bulk():
     return redirect(back, 303)
 
 
-def issue_invoice_service():
-    return optional_service("portal.invoices.services", "issue_invoice")
-
-
 def _bulk_invoice(args, ids: list[int] | None, back: str):
     """Issue the missing invoices of paid orders (finance), on the ticked rows or the whole filter."""
     require_role("finance")
-    issue = issue_invoice_service()
-    if issue is None:
-        abort(404)
-    refused = optional_service("portal.invoices.services", "InvoiceError") or LookupError
     if ids is None:
         ids = queries.ids_matching(args, without_invoice=True, limit=BULK_LIMIT + 1)
-    result = bulk_issue_invoices(ids[:BULK_LIMIT], actor=actor(), issue=issue, refused=(refused, IllegalTransition))
+    result = bulk_issue_invoices(
+        ids[:BULK_LIMIT], actor=actor(), issue=issue_invoice, refused=(InvoiceError, IllegalTransition)
+    )
     summary = result.summary("Invoiced")
     if len(ids) > BULK_LIMIT:
         summary += f" More than {BULK_LIMIT} matched: run it again for the rest."
@@ -138,7 +129,7 @@ def detail_context(order, **forms) -> dict:
         "can_cancel": order.status == OrderStatus.PENDING,
         "can_fulfil": bool(next_fulfilment) and order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED),
         "can_delete": order.status == OrderStatus.PENDING and not order.payments and order.invoice is None,
-        "can_sync": sync_order_service() is not None and bool(order.gateway_order_id),
+        "can_sync": bool(order.gateway_order_id),
         "is_admin": current_user.has_role("admin"),
         "is_finance": current_user.has_role("finance"),
     }
@@ -235,11 +226,8 @@ def delete(order_id: int):
 def sync(order_id: int):
     """Fetch the order's payments from the gateway and apply what changed (finance)."""
     require_role("finance")
-    service = sync_order_service()
-    if service is None:
-        abort(404)
     try:
-        report = service(order_id, actor=actor())
+        report = sync_order(order_id, actor=actor())
     except LookupError:
         abort(404)
     return _outcome(order_id, *sync_outcome(report))

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.admin.actions import actor, answer, first_error, optional_service, require_found, sync_outcome
+from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
 from portal.gateway.base import GatewayRejected, GatewayUnavailable
 from portal.htmx import is_partial, render
@@ -21,6 +21,8 @@ from portal.payments.admin_services import (
     delete_payment,
 )
 from portal.payments.forms import CaptureForm, DeletePaymentForm, PaymentStatusForm
+from portal.payments.reconcile import sync_payment
+from portal.payments.services import capture_payment
 from portal.payments.status import PaymentStatus
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
@@ -31,14 +33,6 @@ staff_blueprint_guard(bp)
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-
-
-def capture_service():
-    return optional_service("portal.payments.services", "capture_payment")
-
-
-def sync_payment_service():
-    return optional_service("portal.payments.reconcile", "sync_payment")
 
 
 @bp.get("")
@@ -68,9 +62,9 @@ def detail_context(payment, **forms) -> dict:
         "capture_form": forms.get("capture_form") or CaptureForm(formdata=None),
         "status_form": forms.get("status_form") or PaymentStatusForm(formdata=None).offer(payment.next_statuses),
         "delete_form": forms.get("delete_form") or DeletePaymentForm(formdata=None),
-        "can_capture": capture_service() is not None and payment.status == PaymentStatus.AUTHORIZED,
+        "can_capture": payment.status == PaymentStatus.AUTHORIZED,
         "can_delete": payment.status == PaymentStatus.FAILED and not payment.refunds and not payment.disputes,
-        "can_sync": sync_payment_service() is not None,
+        "can_sync": True,
         "is_admin": current_user.has_role("admin"),
         "is_finance": current_user.has_role("finance"),
     }
@@ -98,14 +92,11 @@ def _outcome(payment_id: int, status: int, message: str, **forms):
 def capture(payment_id: int):
     """Capture an authorized payment at the gateway (finance; confirmation required)."""
     require_role("finance")
-    service = capture_service()
-    if service is None:
-        abort(404)
     form = CaptureForm()
     if not form.validate():
         return _outcome(payment_id, 422, first_error(form), capture_form=form)
     try:
-        payment = service(payment_id, actor=actor())
+        payment = capture_payment(payment_id, actor=actor())
     except IllegalTransition as exc:
         return _outcome(payment_id, 409, f"Only authorized payments can be captured ({exc}).")
     except GatewayRejected as exc:
@@ -114,7 +105,7 @@ def capture(payment_id: int):
         return _outcome(payment_id, 503, "The gateway is not answering; nothing was changed. Try again shortly.")
     except LookupError:
         abort(404)
-    return _outcome(payment_id, 200, f"Payment {getattr(payment, 'gateway_payment_id', '')} captured.".strip())
+    return _outcome(payment_id, 200, f"Payment {payment.gateway_payment_id} captured.")
 
 
 @bp.post("/<int:payment_id>/status")
@@ -155,11 +146,8 @@ def delete(payment_id: int):
 def sync(payment_id: int):
     """Fetch the payment (and its refunds) from the gateway and apply what changed (finance)."""
     require_role("finance")
-    service = sync_payment_service()
-    if service is None:
-        abort(404)
     try:
-        report = service(payment_id, actor=actor())
+        report = sync_payment(payment_id, actor=actor())
     except LookupError:
         abort(404)
     return _outcome(payment_id, *sync_outcome(report))

@@ -137,7 +137,6 @@ def init_app(app) -> None:
     """Register the delivery endpoint, the portal pages, sync actions and the CLI groups."""
     from portal.payments.cli import payments_cli
     from portal.webhooks.cli import webhooks_cli
-    from portal.webhooks.sync_routes import bp as sync_bp
 
     mode = app.config["WEBHOOK_PROCESSING"]
     if mode not in ("inline", "background", "queue"):
@@ -150,6 +149,5 @@ def init_app(app) -> None:
     limiter.exempt(inbound)
     app.register_blueprint(inbound)
     app.register_blueprint(bp)
-    app.register_blueprint(sync_bp)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(payments_cli)

@@ -121,18 +121,19 @@ def test_bad_since_is_a_usage_error(runner):
     assert result.exit_code == 2 and "not like 48h" in result.output
 
 
-def test_sync_from_gateway_action_repairs_and_returns_the_report_partial(sandbox, make, auth, client):  # noqa: F811
+def test_sync_from_gateway_action_repairs_and_returns_the_order_panel(sandbox, make, auth, client):  # noqa: F811
     from tests.helpers import extract_csrf
 
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)
-    sandbox.pay(order.gateway_order_id)
+    payment_id = sandbox.pay(order.gateway_order_id)["razorpay_payment_id"]
     auth.login_as("finance")
     token = extract_csrf(client.get("/admin/webhooks").get_data(as_text=True))
     response = client.post(f"/admin/orders/{order.id}/sync", headers={"X-CSRFToken": token, "HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="sync-report"')
-    assert "repaired" in html and "gateway order is paid" in html
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="order-detail"')
+    assert '<span class="badge badge-ok" id="order-status">paid</span>' in html
+    assert f"repaired: gateway reports payment {payment_id} captured" in html
     assert db.session.get(Order, order.id).status == "paid"
 
 
