@@ -17,6 +17,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.config import TestingConfig, normalise_database_url
 from portal.extensions import db as _db
+from portal.sandbox.testing import sandbox  # noqa: F401  (the `sandbox` fixture: the Razorpay sandbox, reset per test)
 from tests import factories
 
 TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from portal.auth.services import issue_token
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 
 
 class ApiClient:

@@ -4,12 +4,11 @@ import re
 
 from playwright.sync_api import expect
 
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from tests.browser.conftest import screenshot
 from tests.refunds.conftest import pay_through_sandbox
 
 
-def test_partial_refund_from_the_order_page_updates_its_totals_and_timeline(page, login, sandbox):  # noqa: F811
+def test_partial_refund_from_the_order_page_updates_its_totals_and_timeline(page, login, sandbox):
     order, _ = pay_through_sandbox(sandbox, price=100000)  # ₹1,180.00 captured
     login(page, "finance")
     page.goto(f"/admin/orders/{order.id}")

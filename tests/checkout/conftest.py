@@ -1,3 +1,1 @@
 """Checkout callback fixtures."""
-
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)

@@ -1,3 +1,3 @@
 """Gateway fixtures: the sandbox driver and the raw SDK client, shared with tests/sandbox."""
 
-from tests.sandbox.conftest import rzp, sandbox, sdk_client  # noqa: F401  (pytest fixtures)
+from tests.sandbox.conftest import rzp, sdk_client  # noqa: F401  (pytest fixtures)

@@ -1,3 +1,1 @@
 """Order service and CLI fixtures."""
-
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)

@@ -11,7 +11,6 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.payments.reconcile import reconcile, sync_order, sync_payment
 from portal.refunds.models import Refund
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from portal.timeutil import utcnow
 from portal.webhooks.models import WebhookEvent
 
@@ -32,7 +31,7 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_reconcile_repairs_a_payment_the_gateway_captured_while_every_webhook_was_lost(sandbox, make, runner):  # noqa: F811
+def test_reconcile_repairs_a_payment_the_gateway_captured_while_every_webhook_was_lost(sandbox, make, runner):
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)
     paid = sandbox.pay(order.gateway_order_id)
@@ -54,7 +53,7 @@ def test_reconcile_repairs_a_payment_the_gateway_captured_while_every_webhook_wa
     assert any(e.reason.startswith("reconciliation:") for e in history_of(payment))
 
 
-def test_a_second_reconcile_finds_nothing_to_repair(sandbox, make):  # noqa: F811
+def test_a_second_reconcile_finds_nothing_to_repair(sandbox, make):
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)
     sandbox.pay(order.gateway_order_id)
@@ -64,7 +63,7 @@ def test_a_second_reconcile_finds_nothing_to_repair(sandbox, make):  # noqa: F81
     assert _count(Payment) == 1
 
 
-def test_dry_run_reports_the_drift_and_writes_nothing(sandbox, make, runner):  # noqa: F811
+def test_dry_run_reports_the_drift_and_writes_nothing(sandbox, make, runner):
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)
     sandbox.pay(order.gateway_order_id)
@@ -74,7 +73,7 @@ def test_dry_run_reports_the_drift_and_writes_nothing(sandbox, make, runner):  #
     assert db.session.get(Order, order.id).status == "pending"
 
 
-def test_reconcile_records_a_refund_whose_webhooks_were_lost(sandbox, make):  # noqa: F811
+def test_reconcile_records_a_refund_whose_webhooks_were_lost(sandbox, make):
     order = _order_at_gateway(make)
     sandbox.pay(order.gateway_order_id)  # webhooks delivered: our order is paid
     payment = db.session.scalars(select(Payment)).one()
@@ -92,7 +91,7 @@ def test_reconcile_records_a_refund_whose_webhooks_were_lost(sandbox, make):  # 
     assert db.session.get(Order, order.id).status == "partially_refunded"
 
 
-def test_a_failed_payment_we_never_heard_of_is_recorded_as_failed(sandbox, make):  # noqa: F811
+def test_a_failed_payment_we_never_heard_of_is_recorded_as_failed(sandbox, make):
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)
     sandbox.pay(order.gateway_order_id, outcome="failure")
@@ -101,7 +100,7 @@ def test_a_failed_payment_we_never_heard_of_is_recorded_as_failed(sandbox, make)
     assert db.session.get(Order, order.id).status == "failed"
 
 
-def test_gateway_down_is_reported_and_the_command_fails(sandbox, make, runner):  # noqa: F811
+def test_gateway_down_is_reported_and_the_command_fails(sandbox, make, runner):
     _order_at_gateway(make)
     sandbox.set_faults(down=True)
     result = runner.invoke(args=["payments", "reconcile"])
@@ -109,7 +108,7 @@ def test_gateway_down_is_reported_and_the_command_fails(sandbox, make, runner): 
     assert "could not sync" in result.output and "1 failed" in result.output
 
 
-def test_reconcile_only_checks_orders_since_the_cutoff(sandbox, make):  # noqa: F811
+def test_reconcile_only_checks_orders_since_the_cutoff(sandbox, make):
     order = _order_at_gateway(make)
     summary = reconcile(utcnow().replace(year=utcnow().year + 1))
     assert summary.checked == 0
@@ -121,7 +120,7 @@ def test_bad_since_is_a_usage_error(runner):
     assert result.exit_code == 2 and "not like 48h" in result.output
 
 
-def test_sync_from_gateway_action_repairs_and_returns_the_order_panel(sandbox, make, auth, client):  # noqa: F811
+def test_sync_from_gateway_action_repairs_and_returns_the_order_panel(sandbox, make, auth, client):
     from tests.helpers import extract_csrf
 
     order = _order_at_gateway(make)

@@ -12,7 +12,6 @@ from portal.history.services import Actor
 from portal.payments.models import Payment
 from portal.payments.services import apply_gateway_payment
 from portal.payments.status import PaymentStatus
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from tests.admin.helpers import HX, count_queries, csrf
 
 ROLES = ("viewer", "finance", "admin")
@@ -292,7 +291,7 @@ def _authorized_at_gateway(make, gateway_sandbox) -> Payment:
     return db.session.scalars(select(Payment).where(Payment.order_id == order.id)).one()
 
 
-def test_finance_captures_an_authorized_payment_at_the_gateway(auth, client, make, sandbox):  # noqa: F811
+def test_finance_captures_an_authorized_payment_at_the_gateway(auth, client, make, sandbox):
     auth.login_as("finance")
     payment = _authorized_at_gateway(make, sandbox)
     assert payment.status == PaymentStatus.AUTHORIZED
@@ -306,7 +305,7 @@ def test_finance_captures_an_authorized_payment_at_the_gateway(auth, client, mak
     assert sandbox.payment(payment.gateway_payment_id)["status"] == "captured"
 
 
-def test_finance_syncs_an_order_whose_webhooks_were_lost(auth, client, make, sandbox):  # noqa: F811
+def test_finance_syncs_an_order_whose_webhooks_were_lost(auth, client, make, sandbox):
     auth.login_as("finance")
     order = _order_at_gateway(make)
     sandbox.set_faults(drop_webhooks=True)

@@ -9,18 +9,17 @@ from portal.orders.models import Order
 from portal.orders.services import cancel_order, open_gateway_order, place_order
 from portal.payments.services import capture_payment, confirm_checkout_payment
 from portal.refunds.models import Refund
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from portal.statemachine import IllegalTransition
 
 
 @pytest.fixture
-def gateway_order(make, sandbox):  # noqa: F811 (the sandbox fixture)
+def gateway_order(make, sandbox):
     sandbox.receive_webhooks()  # what happens here comes from the calls under test only
     order = place_order(make.customer(), [{"product_id": make.product().id}])
     return open_gateway_order(order.id)
 
 
-def test_capture_of_an_authorized_payment_pays_the_order(gateway_order, sandbox, db, make):  # noqa: F811 (the sandbox fixture)
+def test_capture_of_an_authorized_payment_pays_the_order(gateway_order, sandbox, db, make):
     from portal.gateway import get_gateway
     from portal.payments.services import apply_gateway_payment
 
@@ -38,7 +37,7 @@ def test_capture_of_an_authorized_payment_pays_the_order(gateway_order, sandbox,
         capture_payment(payment.id, actor=Actor.user(admin))
 
 
-def test_a_payment_landing_on_a_cancelled_order_is_kept_and_refunded(gateway_order, sandbox, db):  # noqa: F811 (the sandbox fixture)
+def test_a_payment_landing_on_a_cancelled_order_is_kept_and_refunded(gateway_order, sandbox, db):
     params = sandbox.pay(gateway_order.gateway_order_id)  # paid at the gateway ...
     cancel_order(gateway_order.id, actor=Actor.system("test"), reason="customer changed their mind")  # ... raced
 
@@ -61,7 +60,7 @@ def test_a_payment_landing_on_a_cancelled_order_is_kept_and_refunded(gateway_ord
     assert db.session.query(Refund).filter_by(order_id=order.id).count() == 1
 
 
-def test_late_payments_are_only_flagged_when_auto_refund_is_off(app, gateway_order, sandbox, db):  # noqa: F811 (the sandbox fixture)
+def test_late_payments_are_only_flagged_when_auto_refund_is_off(app, gateway_order, sandbox, db):
     params = sandbox.pay(gateway_order.gateway_order_id)
     cancel_order(gateway_order.id, actor=Actor.system("test"))
     app.config["AUTO_REFUND_LATE_PAYMENTS"] = False

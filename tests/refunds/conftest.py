@@ -9,7 +9,6 @@ from portal.gateway import build_gateway, get_gateway
 from portal.history.services import Actor
 from portal.orders.pricing import quote
 from portal.payments.services import apply_gateway_payment
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from tests import factories
 
 
@@ -28,7 +27,7 @@ def pay_through_sandbox(driver, *, price: int = 100000, quantity: int = 1, produ
 
 
 @pytest.fixture
-def paid(sandbox):  # noqa: F811
+def paid(sandbox):
     """`paid(price=..., quantity=..., outcome=...)` → (order, payment) captured at the sandbox."""
     return lambda **kw: pay_through_sandbox(sandbox, **kw)
 

@@ -7,7 +7,6 @@ import razorpay
 
 from portal.gateway import INPROCESS_SANDBOX_URL
 from portal.gateway.transport import TimeoutSession, WSGITransport
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 
 
 def sdk_client(app, auth=None) -> razorpay.Client:
@@ -19,5 +18,5 @@ def sdk_client(app, auth=None) -> razorpay.Client:
 
 
 @pytest.fixture
-def rzp(app, sandbox):  # noqa: F811  (the sandbox fixture imported above)
+def rzp(app, sandbox):
     return sdk_client(app)

@@ -8,7 +8,6 @@ from portal.extensions import db
 from portal.gateway import get_gateway
 from portal.orders.models import Order
 from portal.payments.models import Payment
-from portal.sandbox.testing import sandbox  # noqa: F401  (pytest fixture)
 from portal.webhooks.models import WebhookEvent
 
 
@@ -27,7 +26,7 @@ def _settled(order: Order) -> tuple[Order, Payment]:
     return db.session.get(Order, order.id), db.session.scalars(select(Payment)).one()
 
 
-def test_a_sandbox_payment_pays_the_order_through_webhooks_alone(sandbox, make):  # noqa: F811
+def test_a_sandbox_payment_pays_the_order_through_webhooks_alone(sandbox, make):
     order = _order_at_gateway(make)
     sandbox.pay(order.gateway_order_id)
     sandbox.deliver()
@@ -38,7 +37,7 @@ def test_a_sandbox_payment_pays_the_order_through_webhooks_alone(sandbox, make):
     assert set(db.session.scalars(select(WebhookEvent.status))) == {"processed"}
 
 
-def test_duplicated_deliveries_are_stored_and_applied_once(sandbox, make):  # noqa: F811
+def test_duplicated_deliveries_are_stored_and_applied_once(sandbox, make):
     sandbox.set_faults(duplicate_webhooks=True)
     order = _order_at_gateway(make)
     sandbox.pay(order.gateway_order_id)
@@ -51,7 +50,7 @@ def test_duplicated_deliveries_are_stored_and_applied_once(sandbox, make):  # no
     assert order.status == "paid" and payment.status == "captured"
 
 
-def test_newest_first_deliveries_converge_on_captured(sandbox, make):  # noqa: F811
+def test_newest_first_deliveries_converge_on_captured(sandbox, make):
     sandbox.set_faults(out_of_order_webhooks=True)
     order = _order_at_gateway(make)
     sandbox.pay(order.gateway_order_id)
