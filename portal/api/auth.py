@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import request
 from flask_limiter.util import get_remote_address
 
@@ -40,8 +42,18 @@ def require_customer() -> None:
         raise ApiError(401, "unauthorized", message)
     if not token.user.is_customer:
         raise ApiError(403, "forbidden", "This API is for customer accounts.")
-    token.last_used_at = utcnow()
-    db.session.commit()
+    _touch(token)
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def _touch(token) -> None:
+    """Record when the token was last used, to five minutes: a write per request buys ops nothing."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
 
 
 def rate_limit_key() -> str:

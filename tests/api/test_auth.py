@@ -98,3 +98,21 @@ def test_rate_limits_apply_per_token_and_per_address(limited_app, customer, make
     assert limited.get_json()["error"]["code"] == "too_many_requests"
     logins = [client.post("/api/v1/auth/token", json={"email": "x@y.z", "password": "p"}).status_code for _ in range(3)]
     assert logins == [401, 401, 429]
+
+
+def test_last_use_is_recorded_to_five_minutes_not_on_every_request(api, db):
+    from portal.auth.models import ApiToken, hash_token
+    from portal.timeutil import utcnow
+
+    api.get("/api/v1/orders/my-orders")
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(api.token)))
+    first = token.last_used_at
+    api.get("/api/v1/orders/my-orders")
+    db.session.refresh(token)
+    assert first is not None and token.last_used_at == first
+
+    token.last_used_at = utcnow() - timedelta(minutes=6)
+    db.session.commit()
+    api.get("/api/v1/orders/my-orders")
+    db.session.refresh(token)
+    assert token.last_used_at > first
