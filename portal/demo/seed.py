@@ -25,7 +25,7 @@ from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
 from portal.payments.services import apply_gateway_payment
 from portal.refunds.models import Refund
-from portal.refunds.services import apply_gateway_refund
+from portal.refunds.settlement import apply_gateway_refund
 from portal.timeutil import utcnow
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 (printed to the user on purpose)

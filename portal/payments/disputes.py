@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.payments.models import Dispute, Payment
 from portal.payments.status import DisputeStatus
-from portal.refunds.services import UnknownGatewayPayment
+from portal.refunds.errors import UnknownGatewayPayment
 from portal.statemachine import IllegalTransition, Machine, advance_to
 from portal.timeutil import from_unix
 

@@ -21,7 +21,7 @@ from portal.payments.models import Payment
 from portal.payments.services import apply_gateway_payment
 from portal.payments.status import PAYMENT, PaymentStatus
 from portal.refunds.models import Refund
-from portal.refunds.services import apply_gateway_refund
+from portal.refunds.settlement import apply_gateway_refund
 from portal.refunds.status import REFUND, RefundStatus
 
 

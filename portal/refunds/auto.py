@@ -6,7 +6,8 @@ from flask import current_app
 
 from portal.history.services import Actor
 from portal.payments.status import PaymentStatus
-from portal.refunds.services import RefundError, create_refund
+from portal.refunds.errors import RefundError
+from portal.refunds.services import create_refund
 
 
 def late_payment_form_token(gateway_payment_id: str) -> str:

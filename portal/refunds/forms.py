@@ -15,7 +15,8 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds.lines import remaining_quantities
 from portal.refunds.reasons import REFUND_REASONS
-from portal.refunds.services import MAX_NOTES, refundable_amounts
+from portal.refunds.services import MAX_NOTES
+from portal.refunds.settlement import refundable_amounts
 
 REASON_CHOICES = [("", "Choose a reason…"), *REFUND_REASONS.items()]
 LINE_PREFIX = "qty-"

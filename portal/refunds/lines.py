@@ -50,7 +50,7 @@ def _clean(lines) -> dict[int, int]:
 
 def line_amounts(order: Order, lines) -> list[dict]:
     """[{"item_id", "quantity", "amount"}] for `lines` ([{"item_id", "quantity"}]), or InvalidRefund."""
-    from portal.refunds.services import InvalidRefund
+    from portal.refunds.errors import InvalidRefund
 
     try:
         wanted = _clean(lines)

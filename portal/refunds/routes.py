@@ -14,6 +14,7 @@ from portal.money import InvalidAmount, format_money
 from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds import queries
+from portal.refunds.errors import InvalidRefund, RefundError
 from portal.refunds.forms import (
     EditRefundForm,
     ProcessRefundForm,
@@ -25,8 +26,6 @@ from portal.refunds.forms import (
 from portal.refunds.models import Refund
 from portal.refunds.reasons import reason_label
 from portal.refunds.services import (
-    InvalidRefund,
-    RefundError,
     create_refund,
     delete_refund,
     edit_refund,

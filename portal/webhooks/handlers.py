@@ -17,8 +17,9 @@ from portal.history.services import Actor, record_event
 from portal.orders.models import Order
 from portal.payments.disputes import apply_gateway_dispute
 from portal.payments.services import UnknownGatewayOrder, apply_gateway_payment
+from portal.refunds.errors import UnknownGatewayPayment
 from portal.refunds.models import Refund
-from portal.refunds.services import UnknownGatewayPayment, apply_gateway_refund
+from portal.refunds.settlement import apply_gateway_refund
 from portal.refunds.status import RefundStatus
 
 

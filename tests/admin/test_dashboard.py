@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.history.services import Actor
 from portal.invoices.models import Invoice
 from portal.refunds.models import Refund
-from portal.refunds.services import apply_gateway_refund, new_idempotency_key
+from portal.refunds.settlement import apply_gateway_refund, new_idempotency_key
 from portal.timeutil import utcnow
 from portal.webhooks.models import WebhookEvent
 from tests.admin.helpers import count_queries

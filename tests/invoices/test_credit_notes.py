@@ -6,7 +6,7 @@ from sqlalchemy import select
 from portal.history.services import Actor, history_of
 from portal.invoices.credit_notes import CreditNoteNotAllowed, issue_credit_note
 from portal.invoices.models import CreditNote
-from portal.refunds.services import apply_gateway_refund
+from portal.refunds.settlement import apply_gateway_refund
 
 FINANCE = Actor("user", "finance@staff.test")
 

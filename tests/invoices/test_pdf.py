@@ -104,7 +104,7 @@ def test_the_font_comes_from_the_system_package():
 
 def make_processed_refund(db, order, amount):
     """A refund recorded the way the gateway reports it (the real refunds service)."""
-    from portal.refunds.services import apply_gateway_refund
+    from portal.refunds.settlement import apply_gateway_refund
 
     payment = order.payments[0]
     entity = {"id": f"rfnd_T{payment.id:010d}{amount}", "entity": "refund", "amount": amount, "currency": "INR",

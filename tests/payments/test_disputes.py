@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.history.services import Actor, history_of
 from portal.payments.disputes import DISPUTE, apply_gateway_dispute
 from portal.payments.models import Dispute
-from portal.refunds.services import UnknownGatewayPayment
+from portal.refunds.errors import UnknownGatewayPayment
 from tests.webhooks import payloads
 
 ACTOR = Actor.gateway()

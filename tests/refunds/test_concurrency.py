@@ -13,8 +13,9 @@ from portal.extensions import db
 from portal.gateway import get_gateway
 from portal.history.services import Actor
 from portal.payments.models import Payment
+from portal.refunds.errors import RefundError
 from portal.refunds.models import Refund
-from portal.refunds.services import RefundError, create_refund
+from portal.refunds.services import create_refund
 
 
 def race(app, payment_id: int, amounts: list[int | None]) -> tuple[list[int], list[str]]:

@@ -11,19 +11,15 @@ from portal.extensions import db
 from portal.gateway import get_gateway
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor, history_of
-from portal.refunds.models import Refund
-from portal.refunds.services import (
+from portal.refunds.errors import (
     InvalidRefund,
     PaymentNotRefundable,
     RefundActionNotAllowed,
     RefundExceedsRefundable,
-    create_refund,
-    delete_refund,
-    edit_refund,
-    pending_and_failed_counts,
-    process_refund,
-    refundable_amount,
 )
+from portal.refunds.models import Refund
+from portal.refunds.services import create_refund, delete_refund, edit_refund, process_refund
+from portal.refunds.settlement import pending_and_failed_counts, refundable_amount
 
 
 def refund(payment, amount=None, actor=None, **kw):

@@ -1,0 +1,37 @@
+"""What can go wrong with a refund; `status` is the HTTP status a view answers with."""
+
+from __future__ import annotations
+
+
+class RefundError(Exception):
+    """A refund request that cannot be done; `status` is the HTTP status a view answers with."""
+
+    status = 422
+
+
+class RefundNotFound(RefundError, LookupError):
+    status = 404
+
+
+class PaymentNotRefundable(RefundError):
+    """The payment holds no captured money (created, authorised or failed)."""
+
+    status = 409
+
+
+class RefundExceedsRefundable(RefundError):
+    """More than captured − processed − pending."""
+
+
+class InvalidRefund(RefundError):
+    """Bad input: amount, reason, notes or lines."""
+
+
+class RefundActionNotAllowed(RefundError):
+    """The refund's state does not allow this action (process, delete)."""
+
+    status = 409
+
+
+class UnknownGatewayPayment(LookupError):
+    pass

@@ -1,0 +1,200 @@
+"""Settling refunds: what the gateway says about a refund (webhooks, reconciliation, our own sends),
+and the amounts the money rule is computed from.
+
+`apply_gateway_refund` is idempotent and monotonic like `apply_gateway_payment`; a processed refund
+moves its payment and order to partially_refunded / refunded through the state machines.
+
+The captured amount of a settled payment is `payment.amount`: Razorpay only captures the full
+authorised amount, so a captured payment's amount is what was captured.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from portal.dbutil import for_update
+from portal.extensions import db
+from portal.history.services import Actor, record_event
+from portal.orders.models import Order
+from portal.orders.services import find_order_locked
+from portal.orders.status import ORDER, OrderStatus
+from portal.payments.models import Payment
+from portal.payments.status import PAYMENT, PaymentStatus
+from portal.refunds.errors import RefundNotFound, UnknownGatewayPayment
+from portal.refunds.models import Refund
+from portal.refunds.status import REFUND, RefundStatus
+from portal.statemachine import advance_to
+from portal.timeutil import from_unix, utcnow
+
+
+def new_idempotency_key() -> str:
+    """Stable per refund, sent as X-Refund-Idempotency (≥ 10 chars of [A-Za-z0-9_-])."""
+    return "rfk_" + secrets.token_hex(12)
+
+
+# ---------------------------------------------------------------- amounts
+
+
+def refunded_total(payment: Payment, statuses=(RefundStatus.PROCESSED,)) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                Refund.payment_id == payment.id, Refund.status.in_([str(s) for s in statuses])
+            )
+        )
+    )
+
+
+def refundable_amount(payment: Payment) -> int:
+    """Captured − processed − pending: what can still be refunded (0 unless money was captured).
+
+    Pending refunds count whether or not they reached the gateway yet: an unsent refund may be sent
+    at any moment. Failed refunds do not count; sending one again re-checks this amount.
+    """
+    if not payment.is_settled:
+        return 0
+    committed = refunded_total(payment, (RefundStatus.PROCESSED, RefundStatus.PENDING))
+    return max(payment.amount - committed, 0)
+
+
+def refundable_amounts(payments) -> dict[int, int]:
+    """{payment id: refundable_amount} for several payments in one statement (always exactly one)."""
+    ids = [p.id for p in payments]
+    committed = dict(
+        db.session.execute(
+            select(Refund.payment_id, func.sum(Refund.amount))
+            .where(
+                Refund.payment_id.in_(ids or [0]),
+                Refund.status.in_([RefundStatus.PROCESSED.value, RefundStatus.PENDING.value]),
+            )
+            .group_by(Refund.payment_id)
+        ).all()
+    )
+    return {p.id: max(p.amount - int(committed.get(p.id, 0)), 0) if p.is_settled else 0 for p in payments}
+
+
+def pending_and_failed_counts() -> dict[str, int]:
+    """{"pending": n, "failed": n} for the dashboard."""
+    rows = dict(
+        db.session.execute(
+            select(Refund.status, func.count())
+            .where(Refund.status.in_([RefundStatus.PENDING.value, RefundStatus.FAILED.value]))
+            .group_by(Refund.status)
+        ).all()
+    )
+    return {"pending": int(rows.get("pending", 0)), "failed": int(rows.get("failed", 0))}
+
+
+# ---------------------------------------------------------------- settling
+
+
+def settle_payment_and_order(payment: Payment, actor: Actor, reason: str) -> None:
+    """After a refund is processed: payment and order become partially_refunded / refunded."""
+    payment.amount_refunded = refunded_total(payment)
+    if payment.amount_refunded <= 0:
+        return
+    full = payment.amount_refunded >= payment.amount
+    target_payment = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    advance_to(payment, PAYMENT, target_payment, actor=actor, reason=reason)
+    order = payment.order
+    paid_total = sum(p.amount for p in order.payments if p.is_settled)
+    refunded = sum(p.amount_refunded for p in order.payments if p.is_settled)
+    if order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        target_order = OrderStatus.REFUNDED if refunded >= paid_total else OrderStatus.PARTIALLY_REFUNDED
+        advance_to(order, ORDER, target_order, actor=actor, reason=reason)
+    if order.needs_refund and refunded >= paid_total:
+        order.needs_refund = False  # a late payment on a cancelled/expired order is now fully returned
+        record_event(order, action="late_payment_refunded", actor=actor, reason=reason)
+
+
+def lock_order_then_payment(payment_id: int) -> Payment:
+    """Row locks in the one order every money path uses (order, then payment): no deadlocks."""
+    order_id = db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
+    if order_id is None:
+        raise RefundNotFound(f"There is no payment {payment_id}.")
+    find_order_locked(Order.id == order_id)
+    return db.session.scalar(for_update(select(Payment).where(Payment.id == payment_id), of=Payment))
+
+
+def _lock_payment(gateway_payment_id: str) -> Payment:
+    payment_id = db.session.scalar(select(Payment.id).where(Payment.gateway_payment_id == gateway_payment_id))
+    if payment_id is None:
+        raise UnknownGatewayPayment(gateway_payment_id)
+    return lock_order_then_payment(payment_id)
+
+
+def _find_refund(entity: dict, payment: Payment) -> Refund | None:
+    refund = db.session.scalar(select(Refund).where(Refund.gateway_refund_id == entity["id"]))
+    if refund is None:
+        key = (entity.get("notes") or {}).get("idempotency_key") if isinstance(entity.get("notes"), dict) else None
+        if key:
+            refund = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
+    return refund
+
+
+def _record_unknown(entity: dict, payment: Payment, actor: Actor, reason: str) -> Refund:
+    """A refund made at the gateway (its dashboard, an auto-refund) that we did not start."""
+    refund = Refund(
+        payment=payment,
+        order_id=payment.order_id,
+        amount=int(entity["amount"]),
+        currency=entity["currency"],
+        status=RefundStatus.PENDING,
+        idempotency_key=new_idempotency_key(),
+        reason="gateway",
+        created_at=from_unix(entity.get("created_at")) or utcnow(),
+        sent_at=utcnow(),
+    )
+    db.session.add(refund)
+    record_event(
+        refund,
+        action="create",
+        actor=actor,
+        to_state=RefundStatus.PENDING,
+        reason=reason or "refund seen at the gateway",
+    )
+    return refund
+
+
+def _is_stale(refund: Refund, target: str) -> bool:
+    # failed → pending is our own retry (process), never something the gateway does to a failed refund.
+    return refund.status == RefundStatus.FAILED and target == RefundStatus.PENDING
+
+
+def apply_gateway_refund(entity: dict, *, actor: Actor, reason: str = "") -> Refund:
+    """Record or update a refund from a gateway refund entity; settle payment and order. Commits.
+
+    Idempotent and monotonic like `apply_gateway_payment`.
+    """
+    try:
+        payment = _lock_payment(entity["payment_id"])
+        refund = _find_refund(entity, payment) or _record_unknown(entity, payment, actor, reason)
+        refund.gateway_refund_id = entity["id"]
+        refund.gateway_data = entity
+        refund.sent_at = refund.sent_at or utcnow()
+        target = entity.get("status", RefundStatus.PENDING)
+        changed = not _is_stale(refund, target) and advance_to(
+            refund, REFUND, target, actor=actor, reason=reason or f"gateway reports {target}"
+        )
+        if changed and target == RefundStatus.PROCESSED:
+            refund.processed_at = utcnow()
+            db.session.flush()
+            settle_payment_and_order(payment, actor, f"refund {entity['id']} processed")
+        elif changed and target == RefundStatus.FAILED:
+            refund.failure_reason = entity.get("error_description") or "refund failed at the gateway"
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if changed:
+        run_refund_hooks(refund)
+    return refund
+
+
+def run_refund_hooks(refund: Refund) -> None:
+    """Hooks that run once a refund's new state is safely recorded (e.g. the invoices' credit note)."""
+    for hook in current_app.extensions.get("refund_hooks", []):
+        hook(refund)
