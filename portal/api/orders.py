@@ -31,7 +31,7 @@ from portal.extensions import limiter
 from portal.gateway import GatewayError, get_gateway
 from portal.history.services import Actor
 from portal.invoices.services import invoice_pdf_for_order
-from portal.orders.services import (
+from portal.orders.checkout import (
     cancel_unpaid_order,
     ensure_payment_link,
     open_gateway_order,

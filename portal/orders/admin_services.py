@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.models import Invoice
 from portal.orders.models import Order
-from portal.orders.services import _restock, cancel_order, get_order_for_update
+from portal.orders.services import cancel_order, get_order_for_update, restock
 from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
 from portal.statemachine import IllegalTransition
@@ -38,7 +38,7 @@ def delete_order(order_id: int, *, actor: Actor, reason: str = "") -> str:
         if payments or invoices:
             raise OrderNotDeletable(f"Order {order.number} has payments or an invoice; cancel it instead.")
         number = order.number
-        _restock(order)
+        restock(order)
         # The audit trail outlives the row: history keeps entity type and id, not a foreign key.
         record_event(order, action="delete", actor=actor, from_state=str(order.status), reason=reason or "deleted")
         db.session.delete(order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from portal.orders.services import expire_overdue_orders
+from portal.orders.checkout import expire_overdue_orders
 
 orders_cli = AppGroup("orders", help="Housekeeping of customer orders.")
 

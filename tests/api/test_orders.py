@@ -258,3 +258,18 @@ def test_invoice_of_a_paid_order_is_its_pdf(api, make):
     assert "/" not in response.headers["Content-Disposition"].split("filename=")[-1]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert order.number in text and order.invoice.number in text
+
+
+def test_a_payment_link_closed_at_the_gateway_is_replaced_not_reused(api, course, sandbox):
+    from portal.gateway import get_gateway
+
+    order_id = _create(api, [{"product_id": course.id}]).get_json()["data"]["order"]["id"]
+    first = api.get(f"/api/v1/orders/{order_id}/payment-link").get_json()["data"]
+    get_gateway().cancel_payment_link(first["payment_link_id"])  # e.g. from Razorpay's dashboard
+
+    second = api.get(f"/api/v1/orders/{order_id}/payment-link").get_json()["data"]
+    third = api.get(f"/api/v1/orders/{order_id}/payment-link").get_json()["data"]
+
+    assert second["payment_link_id"] != first["payment_link_id"] and third == second
+    assert sandbox.payment_link(second["payment_link_id"])["status"] == "created"
+    assert sandbox.payment_link(second["payment_link_id"])["reference_id"].endswith("-2")

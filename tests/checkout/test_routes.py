@@ -6,7 +6,8 @@ from portal.orders.models import Order
 
 
 def test_checkout_callback_verifies_and_marks_the_order_paid(client, make, sandbox, db):
-    from portal.orders.services import open_gateway_order, place_order
+    from portal.orders.checkout import open_gateway_order
+    from portal.orders.services import place_order
 
     customer = make.customer()
     order = place_order(customer, [{"product_id": make.product().id, "quantity": 1}])
@@ -22,7 +23,8 @@ def test_checkout_callback_verifies_and_marks_the_order_paid(client, make, sandb
 
 
 def test_a_forged_callback_is_refused_and_changes_nothing(client, make, sandbox, db):
-    from portal.orders.services import open_gateway_order, place_order
+    from portal.orders.checkout import open_gateway_order
+    from portal.orders.services import place_order
 
     order = open_gateway_order(place_order(make.customer(), [{"product_id": make.product().id}]).id)
     sandbox.receive_webhooks()
@@ -38,7 +40,8 @@ def test_a_forged_callback_is_refused_and_changes_nothing(client, make, sandbox,
 
 
 def test_a_payment_link_callback_verifies_the_link_signature(client, make, sandbox, db):
-    from portal.orders.services import ensure_payment_link, place_order
+    from portal.orders.checkout import ensure_payment_link
+    from portal.orders.services import place_order
 
     order = place_order(make.customer(), [{"product_id": make.product().id}])
     order = ensure_payment_link(order.id, callback_url="http://127.0.0.1:5000/payments/razorpay/callback")

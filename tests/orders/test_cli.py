@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from portal.orders.checkout import ensure_payment_link
 from portal.orders.models import Order
-from portal.orders.services import ensure_payment_link
 from portal.timeutil import utcnow
 
 

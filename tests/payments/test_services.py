@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from portal.history.services import Actor, history_of
+from portal.orders.checkout import open_gateway_order
 from portal.orders.models import Order
-from portal.orders.services import cancel_order, open_gateway_order, place_order
+from portal.orders.services import cancel_order, place_order
 from portal.payments.services import capture_payment, confirm_checkout_payment
 from portal.refunds.models import Refund
 from portal.statemachine import IllegalTransition
