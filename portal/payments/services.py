@@ -186,7 +186,6 @@ def _apply(entity: dict, actor: Actor, reason: str, order_id: int | None = None)
         target = PaymentStatus.CAPTURED
     order = lock_order(order_id) if order_id is not None else lock_order_by_gateway_id(entity["order_id"])
     payment, created = _get_or_create_payment(order, entity, actor)
-    _copy_details(payment, entity)
     problems = _check_amount(order, entity)
     note = reason or f"gateway reports {target}"
     try:
@@ -194,6 +193,8 @@ def _apply(entity: dict, actor: Actor, reason: str, order_id: int | None = None)
     except IllegalTransition as exc:
         problems.append(str(exc))
         changed, stale = False, True
+    if not stale:  # an out-of-date entity must not overwrite what a newer one said (method, errors, fee)
+        _copy_details(payment, entity)
     if stale:
         record_event(
             payment,

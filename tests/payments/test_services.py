@@ -77,3 +77,19 @@ def test_late_payments_are_only_flagged_when_auto_refund_is_off(app, gateway_ord
 
     assert db.session.get(Order, gateway_order.id).needs_refund is True
     assert db.session.query(Refund).count() == 0
+
+
+def test_a_stale_gateway_entity_does_not_overwrite_newer_payment_details(make):
+    from portal.history.services import Actor
+    from portal.payments.services import apply_gateway_payment
+
+    order = make.order()
+    captured = make.payment_entity(order, "captured", fee=2360, method="card")
+    apply_gateway_payment(captured, actor=Actor.gateway())
+    late_authorized = dict(captured, status="authorized", fee=None, method="upi")
+
+    outcome = apply_gateway_payment(late_authorized, actor=Actor.gateway())
+
+    assert outcome.stale and outcome.payment.status == "captured"
+    assert (outcome.payment.method, outcome.payment.fee) == ("card", 2360)
+    assert outcome.payment.gateway_data["status"] == "captured"
