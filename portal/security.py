@@ -33,13 +33,6 @@ def _has_nul(value) -> bool:
     return False
 
 
-def reads_raw_body(view):
-    """Mark a view that reads the raw request stream itself (e.g. to check a signature over exact bytes):
-    the input guard must not parse, and so consume, its body."""
-    view.reads_raw_body = True
-    return view
-
-
 def register_input_guards(app) -> None:
     """Refuse NUL characters anywhere in the input with a 400, before any view sees them.
 
@@ -50,8 +43,6 @@ def register_input_guards(app) -> None:
 
     @app.before_request
     def _reject_nul():
-        if getattr(app.view_functions.get(request.endpoint), "reads_raw_body", False):
-            return
         fields = [*request.args.values(), *request.form.values()]
         body = request.get_json(silent=True) if request.is_json else None
         if any(_has_nul(v) for v in fields) or _has_nul(body):

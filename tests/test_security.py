@@ -176,9 +176,3 @@ def test_nul_characters_are_refused_before_any_view(client):
     assert json_body.status_code == 400
     assert json_body.get_json()["error"]["message"].startswith("The request contains a NUL character")
     assert query.status_code == 400 and form.status_code == 400
-
-
-def test_the_input_guard_leaves_raw_body_views_their_bytes(app, client):
-    """The webhook endpoint signs over the exact bytes it reads from the stream."""
-    view = app.view_functions["webhooks_in.razorpay"]
-    assert getattr(view, "reads_raw_body", False) is True

@@ -6,9 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
-    jsonify,
     make_response,
     redirect,
     request,
@@ -19,35 +17,14 @@ from flask_login import current_user
 
 from portal import htmx
 from portal.auth.decorators import role_required, staff_blueprint_guard
-from portal.errors import error_body
-from portal.extensions import csrf, db, limiter
-from portal.security import reads_raw_body
+from portal.extensions import db
 from portal.webhooks import queries, services
+from portal.webhooks.inbound import WebhookEndpoint
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 from portal.webhooks.rejections import REASONS, recent_rejections
 
-inbound = Blueprint("webhooks_in", __name__)
-csrf.exempt(inbound)  # Razorpay cannot send a CSRF token; the signature is the authentication
-
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 staff_blueprint_guard(bp)
-
-
-@inbound.post("/webhooks/razorpay")
-@reads_raw_body
-def razorpay():
-    """Store-then-process; 2xx for anything stored (even if processing failed: we own the retry)."""
-    body = request.stream.read(services.MAX_BODY_BYTES + 1)
-    try:
-        result = services.ingest(
-            body,
-            request.headers,
-            worker=current_app.extensions.get("webhook_worker"),
-            defer=current_app.config["WEBHOOK_PROCESSING"] == "queue",
-        )
-    except services.Rejected as exc:
-        return error_body(exc.reason, str(exc), 400)
-    return jsonify(status=result.status)
 
 
 def _event_or_404(event_pk: int) -> WebhookEvent:
@@ -145,9 +122,8 @@ def init_app(app) -> None:
         from portal.webhooks.worker import Worker
 
         app.extensions["webhook_worker"] = Worker(app)
-    # Never rate-limit the gateway: a refused delivery is only retried later, and the limiter costs every call.
-    limiter.exempt(inbound)
-    app.register_blueprint(inbound)
+    # Razorpay's delivery URL is answered in front of Flask (see portal/webhooks/inbound.py).
+    app.wsgi_app = WebhookEndpoint(app, app.wsgi_app)
     app.register_blueprint(bp)
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(payments_cli)

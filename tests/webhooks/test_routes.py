@@ -301,3 +301,17 @@ def test_in_background_mode_the_answer_comes_after_the_store_and_the_worker_appl
     db.session.expire_all()
     assert db.session.scalar(select(WebhookEvent.status)) == "processed"
     assert db.session.get(Order, order.id).status == "paid"
+
+
+def test_the_delivery_url_answers_only_post_in_json_with_safe_headers(client, deliver, make):
+    from tests.webhooks import payloads
+
+    refused = client.get("/webhooks/razorpay")
+    stored = deliver("payment.captured", payment=payloads.payment(make.order()))
+
+    assert refused.status_code == 405 and refused.headers["Allow"] == "POST"
+    assert refused.get_json()["error"]["code"] == "method_not_allowed"
+    for response in (refused, stored):
+        assert response.mimetype == "application/json"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
