@@ -17,11 +17,6 @@ def enable_sqlite_pragmas(engine) -> None:
         cursor.close()
 
 
-def is_postgres(session_or_engine) -> bool:
-    bind = getattr(session_or_engine, "bind", None) or session_or_engine
-    return bind.dialect.name == "postgresql"
-
-
 def for_update(statement, of=None):
     """SELECT … FOR UPDATE (of `of` only, so eager joins lock nothing else), refreshing objects the
     session already holds: a lock on a row whose stale copy we keep using would protect nothing."""

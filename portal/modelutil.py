@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.timeutil import utcnow
@@ -18,10 +18,6 @@ def one_of(column: str, enum: type[StrEnum], name: str | None = None) -> CheckCo
 
 def non_negative(*columns: str) -> list[CheckConstraint]:
     return [CheckConstraint(f"{c} >= 0", name=f"{c}_non_negative") for c in columns]
-
-
-def enum_column(enum: type[StrEnum], default=None, **kw):
-    return mapped_column(String(30), default=default, **kw)
 
 
 class Timestamps:

@@ -159,10 +159,6 @@ def csv_rows(args: ListArgs):
         )
 
 
-def orders_by_ids(ids: list[int]) -> list[Order]:
-    return list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)).unique())
-
-
 def ids_matching(args: ListArgs, *, status: str | None = None, without_invoice: bool = False, limit: int):
     """Ids of orders the filter matches (optionally only in `status`, or only without an invoice), ≤ `limit`."""
     from portal.invoices.models import Invoice

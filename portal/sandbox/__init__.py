@@ -32,10 +32,3 @@ def init_app(app: Flask) -> None:
         # Resume deliveries left pending by a previous run once the portal serves its first request
         # (not at import: `flask db upgrade` should not start threads or touch the sandbox store).
         app.before_request(sandbox.webhooks.start_worker)
-
-
-def get_sandbox():
-    """The sandbox of the current app (None when the gateway is real Razorpay)."""
-    from flask import current_app
-
-    return current_app.extensions.get("sandbox")
