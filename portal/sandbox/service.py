@@ -107,6 +107,26 @@ class Sandbox(PaymentLinks):
             self.store.add(conn, "order", doc)
         return ent.public(doc)
 
+    def list_orders(self, params: dict) -> dict:
+        """GET /orders: newest first, filtered by `receipt`, `from`/`to` (created_at) and `authorized=1`
+        (orders with an authorized payment), paged by `count`/`skip`."""
+        count, skip = v.page(params)
+        start, end = v.moment(params, "from"), v.moment(params, "to")
+        orders = [
+            o
+            for o in self.store.every("order")
+            if (not params.get("receipt") or o["receipt"] == params["receipt"])
+            and (start is None or o["created_at"] >= start)
+            and (end is None or o["created_at"] <= end)
+        ]
+        if params.get("authorized") in ("1", "true"):
+            orders = [o for o in orders if self._has_authorized_payment(o["id"])]
+        return ent.collection(orders[skip : skip + count])
+
+    def _has_authorized_payment(self, order_id: str) -> bool:
+        with self.store.engine.connect() as conn:
+            return any(p["status"] == "authorized" for p in self.store.children(conn, "payment", order_id))
+
     def fetch(self, kind: str, entity_id: str) -> dict:
         doc = self.store.read(kind, entity_id)
         if doc is None:

@@ -150,6 +150,12 @@ class Store:
             )
             return [json.loads(r.data) for r in rows]
 
+    def every(self, kind: str) -> list[dict]:
+        """Every document of a kind, newest first (list endpoints filter and page these)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(entities.c.data).where(entities.c.kind == kind).order_by(entities.c.seq.desc()))
+            return [json.loads(r.data) for r in rows]
+
     def read(self, kind: str, entity_id: str) -> dict | None:
         with self.engine.connect() as conn:
             return self.get(conn, kind, entity_id)

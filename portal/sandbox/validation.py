@@ -102,3 +102,25 @@ def capture_mode(data: dict) -> str:
     if legacy in (1, "1", True, "true"):
         return "automatic"
     raise ApiError("The payment capture field is invalid.", field="payment_capture")
+
+
+def page(params: dict) -> tuple[int, int]:
+    """`count` (default 10, at most 100) and `skip` (default 0) of a list request."""
+    count, skip = _whole(params, "count", 10), _whole(params, "skip", 0)
+    if count > 100:
+        raise ApiError("The count may not be greater than 100.", field="count")
+    return count, skip
+
+
+def moment(params: dict, name: str) -> int | None:
+    """A `from`/`to` unix timestamp filter, when given."""
+    return _whole(params, name, None)
+
+
+def _whole(params: dict, name: str, default: int | None) -> int | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    if not str(value).isdigit():
+        raise ApiError(f"The {name} must be an integer.", field=name)
+    return int(value)

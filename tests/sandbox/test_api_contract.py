@@ -333,3 +333,21 @@ def raw_post(app, path, body, key=None) -> requests.Response:
     headers = {"X-Refund-Idempotency": key} if key else {}
     auth = (app.config["RAZORPAY_KEY_ID"], app.config["RAZORPAY_KEY_SECRET"])
     return session.post(base + path, json=body, auth=auth, headers=headers)
+
+
+class TestOrderList:
+    def test_orders_can_be_found_by_receipt(self, rzp):
+        wanted = rzp.order.create({"amount": 1000, "currency": "INR", "receipt": "ORD-find-me"})
+        rzp.order.create({"amount": 2000, "currency": "INR", "receipt": "ORD-other"})
+        found = rzp.order.all({"receipt": "ORD-find-me"})
+        assert found["entity"] == "collection" and found["count"] == 1
+        assert [o["id"] for o in found["items"]] == [wanted["id"]]
+
+    def test_order_list_is_newest_first_and_paged(self, rzp):
+        ids = [rzp.order.create({"amount": 1000 + i, "currency": "INR"})["id"] for i in range(3)]
+        assert [o["id"] for o in rzp.order.all({"count": 2})["items"]] == ids[::-1][:2]
+        assert [o["id"] for o in rzp.order.all({"count": 2, "skip": 2})["items"]] == ids[:1]
+
+    def test_order_list_count_above_one_hundred_is_refused(self, rzp):
+        with pytest.raises(BadRequestError, match=r"The count may not be greater than 100\."):
+            rzp.order.all({"count": 101})
