@@ -53,6 +53,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def normalise_gateway_base_url(url: str) -> str:
+    """The API host the SDK wants: no trailing `/` and no `/v1`, because the SDK (≥ 1.4.1) already starts
+    every path with `/v1` — a base ending in `/v1` would send every call to `/v1/v1/…`, which Razorpay
+    answers 400. Anything but an http(s) URL refuses to start, naming the variable."""
+    url = (url or "").strip().rstrip("/")
+    while url.lower().endswith("/v1"):
+        url = url[: -len("/v1")].rstrip("/")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise RuntimeError(f"RAZORPAY_BASE_URL must be an http(s) URL such as https://api.razorpay.com, not {url!r}")
+    return url
+
+
 class Config:
     ENV_NAME = "development"
     TESTING = False
@@ -121,7 +133,9 @@ def load_config(app, config_class: type[Config]) -> None:
         RAZORPAY_KEY_ID=env.get("RAZORPAY_KEY_ID") or (SANDBOX_KEY_ID if sandbox else ""),
         RAZORPAY_KEY_SECRET=env.get("RAZORPAY_KEY_SECRET") or (SANDBOX_KEY_SECRET if sandbox else ""),
         RAZORPAY_WEBHOOK_SECRET=env.get("RAZORPAY_WEBHOOK_SECRET") or (SANDBOX_WEBHOOK_SECRET if sandbox else ""),
-        RAZORPAY_BASE_URL=env.get("RAZORPAY_BASE_URL") or ("" if sandbox else "https://api.razorpay.com"),
+        RAZORPAY_BASE_URL=normalise_gateway_base_url(
+            env.get("RAZORPAY_BASE_URL") or ("" if sandbox else "https://api.razorpay.com")
+        ),
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         ORDER_PAYMENT_TTL_MINUTES=env_int("ORDER_PAYMENT_TTL_MINUTES", 1440),
         DEFAULT_CURRENCY=env_currency("DEFAULT_CURRENCY", "INR"),

@@ -104,6 +104,22 @@ def test_razorpay_gateway_uses_the_real_api_host(env):
     assert app.config["RAZORPAY_KEY_ID"] == "rzp_test_abc"
 
 
+@pytest.mark.parametrize(
+    "given",
+    ["http://127.0.0.1:9000/v1", "http://127.0.0.1:9000/v1/", " http://127.0.0.1:9000/ ", "http://127.0.0.1:9000"],
+)
+def test_a_base_url_ending_in_v1_is_normalised_to_the_host(env, given):
+    """The SDK already starts every path with /v1: a base ending in /v1 would call /v1/v1/…"""
+    env.setenv("RAZORPAY_BASE_URL", given)
+    assert build().config["RAZORPAY_BASE_URL"] == "http://127.0.0.1:9000"
+
+
+def test_a_base_url_that_is_not_http_refuses_to_start_naming_the_variable(env):
+    env.setenv("RAZORPAY_BASE_URL", "api.razorpay.com/v1")
+    with pytest.raises(RuntimeError, match="RAZORPAY_BASE_URL"):
+        build()
+
+
 def test_an_unknown_gateway_refuses_to_start(env):
     env.setenv("PAYMENT_GATEWAY", "stripe")
     with pytest.raises(RuntimeError, match="PAYMENT_GATEWAY"):

@@ -24,13 +24,14 @@ def build_gateway(app: Flask, **overrides) -> Gateway:
     """The Razorpay adapter for this app's configuration: real Razorpay, a sandbox by URL, or the
     in-process sandbox (PAYMENT_GATEWAY=sandbox with RAZORPAY_BASE_URL empty). `overrides` (timeout,
     retries, backoff) are for tests."""
+    from portal.config import normalise_gateway_base_url
     from portal.gateway.adapter import RazorpayGateway
     from portal.gateway.transport import TimeoutSession, WSGITransport
 
     config = app.config
     session = TimeoutSession(float(overrides.get("timeout", config.get("GATEWAY_TIMEOUT_SECONDS", 10))))
     sandbox = config["PAYMENT_GATEWAY"] == "sandbox"
-    base_url = config.get("RAZORPAY_BASE_URL") or ""
+    base_url = normalise_gateway_base_url(config.get("RAZORPAY_BASE_URL") or "")  # app.config may bypass load_config
     if sandbox and not base_url:
         base_url = INPROCESS_SANDBOX_URL
         session.mount(INPROCESS_SANDBOX_URL, WSGITransport(lambda: app.extensions["sandbox_app"]))

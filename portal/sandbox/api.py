@@ -1,5 +1,6 @@
-"""The emulated Razorpay REST API under `/v1` (and `/v1/v1`, what an SDK given a base URL ending in /v1 asks
-for). Basic auth with the configured key, Razorpay's error JSON, and the fault knobs applied up front."""
+"""The emulated Razorpay REST API under `/v1`. Basic auth with the configured key, Razorpay's error JSON,
+and the fault knobs applied up front. `/v1/v1/…` (what an SDK given a base URL ending in /v1 asks for) is
+answered as Razorpay does: 400 "The requested URL was not found on the server.", so the mistake shows."""
 
 from __future__ import annotations
 
@@ -148,6 +149,5 @@ def unknown(_rest: str = ""):
 
 
 def register(app) -> None:
-    """Serve the API at /v1 and at /v1/v1 on `app`."""
+    """Serve the API at /v1 on `app`."""
     app.register_blueprint(bp, url_prefix="/v1")
-    app.register_blueprint(bp, url_prefix="/v1/v1", name="sandbox_api_doubled")

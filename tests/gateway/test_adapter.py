@@ -215,8 +215,10 @@ def test_checkout_url_is_none_for_real_razorpay(app):
     assert build_gateway(real).checkout_url("order_X") is None
 
 
-def test_the_adapter_talks_http_to_a_standalone_sandbox(app, sandbox):
-    """What `flask sandbox serve` runs, over a real socket, with RAZORPAY_BASE_URL pointing at it."""
+@pytest.mark.parametrize("suffix", ["", "/v1"])
+def test_the_adapter_talks_http_to_a_standalone_sandbox(app, sandbox, suffix):
+    """What `flask sandbox serve` runs, over a real socket, with RAZORPAY_BASE_URL pointing at it (a base URL
+    ending in /v1 set straight in app.config is normalised too: the sandbox no longer answers /v1/v1)."""
     from flask import Flask
 
     from portal.sandbox.server import create_sandbox_app
@@ -226,7 +228,7 @@ def test_the_adapter_talks_http_to_a_standalone_sandbox(app, sandbox):
     thread.start()
     try:
         remote = Flask("remote")
-        remote.config.update(app.config, RAZORPAY_BASE_URL=f"http://127.0.0.1:{server.server_port}")
+        remote.config.update(app.config, RAZORPAY_BASE_URL=f"http://127.0.0.1:{server.server_port}{suffix}")
         g = build_gateway(remote)
         created = order(g)
         assert g.fetch_order(created["id"])["id"] == created["id"]
