@@ -101,7 +101,8 @@ class RazorpayGateway:
             "currency": currency,
             "reference_id": reference_id,
             "description": description,
-            "customer": customer,
+            # What we do not know is left out: Razorpay takes "" as a contact/email given (and wrong).
+            "customer": {key: value for key, value in (customer or {}).items() if value},
             "notify": {"sms": False, "email": False},
             "notes": notes or {},
         }

@@ -236,3 +236,15 @@ def test_the_adapter_talks_http_to_a_standalone_sandbox(app, sandbox, suffix):
             g.fetch_order("order_DoesNotExist00")
     finally:
         server.shutdown()
+
+
+def test_a_payment_link_for_a_customer_without_a_phone_sends_no_empty_contact(sandbox, make):
+    """The link's customer is what the portal knows: an unknown contact is left out, never sent as ""."""
+    from portal.orders.checkout import ensure_payment_link
+    from portal.orders.services import place_order
+
+    customer = make.customer(name="Asha Rao")
+    assert not customer.phone
+    order = place_order(customer, [{"product_id": make.product().id}])
+    order = ensure_payment_link(order.id, callback_url="http://127.0.0.1:5000/payments/razorpay/callback")
+    assert sandbox.payment_link(order.payment_link_id)["customer"] == {"name": "Asha Rao", "email": customer.email}
