@@ -34,13 +34,13 @@ class PaymentLinks:
 
     def fetch_payment_link(self, plink_id: str) -> dict:
         with self.change() as (conn, change):
-            plink = self._get(conn, "payment_link", plink_id)
+            plink = self._get(conn, "payment_link", plink_id, lock=True)
             self._expire_if_due(conn, plink, change)
         return ent.public(plink)
 
     def cancel_payment_link(self, plink_id: str) -> dict:
         with self.change() as (conn, change):
-            plink = self._get(conn, "payment_link", plink_id)
+            plink = self._get(conn, "payment_link", plink_id, lock=True)
             self._expire_if_due(conn, plink, change)
             if plink["status"] in ("paid", "partially_paid"):
                 raise ApiError("cannot cancel or expire an already paid/partially paid link")
@@ -68,7 +68,7 @@ class PaymentLinks:
         if outcome not in OUTCOMES or method not in ent.METHODS:
             raise ApiError("The outcome or method is invalid.")
         with self.change() as (conn, change):
-            plink = self._get(conn, "payment_link", plink_id)
+            plink = self._get(conn, "payment_link", plink_id, lock=True)
             self._expire_if_due(conn, plink, change)
             if plink["status"] != "created":
                 raise ApiError(f"This payment link is {plink['status']} and cannot be paid.")

@@ -146,7 +146,7 @@ class Sandbox(PaymentLinks):
         if method not in ent.METHODS:
             raise ApiError("The method is invalid.", field="method")
         with self.change() as (conn, change):
-            order = self._get(conn, "order", order_id)
+            order = self._get(conn, "order", order_id, lock=True)
             pay = self._attempt(conn, change, order, outcome, method, email, contact)
             self.store.save(conn, order)
         return ent.public(pay)
@@ -182,7 +182,7 @@ class Sandbox(PaymentLinks):
     def capture(self, payment_id: str, data: dict) -> dict:
         v.reject_unknown(data, {"amount", "currency"})
         with self.change() as (conn, change):
-            pay = self._get(conn, "payment", payment_id)
+            pay = self._get(conn, "payment", payment_id, lock=True)
             amount = v.amount(data, currency=pay["currency"])
             currency = v.currency(data)
             if pay["status"] in ("captured", "refunded"):
@@ -196,7 +196,7 @@ class Sandbox(PaymentLinks):
                 raise ApiError("Capture amount must be equal to the amount authorized", field="amount")
             if currency != pay["currency"]:
                 raise ApiError("The currency should be same as the payment currency", field="currency")
-            order = self._get(conn, "order", pay["order_id"])
+            order = self._get(conn, "order", pay["order_id"], lock=True)
             self._capture(order, pay, change)
             self.store.save(conn, pay)
             self.store.save(conn, order)
@@ -210,10 +210,12 @@ class Sandbox(PaymentLinks):
         v.reject_unknown(data, REFUND_FIELDS)
         digest = hashlib.sha256(json.dumps([payment_id, data], sort_keys=True).encode()).hexdigest()
         with self.change() as (conn, change):
+            # One refund at a time per payment (as Razorpay serialises them): the amount already refunded is
+            # read only once the payment is locked, so concurrent refunds cannot both spend the same remainder.
+            pay = self._get(conn, "payment", payment_id, lock=True)
             replay = self._replay(conn, key, digest)
             if replay is not None:
                 return ent.public(replay)
-            pay = self._get(conn, "payment", payment_id)
             rfnd = self._new_refund(pay, data)
             change.emit("refund.created", refund=rfnd, payment=pay)
             answer = self._settle_refund(rfnd, pay, change)
@@ -288,8 +290,8 @@ class Sandbox(PaymentLinks):
         return rfnd
 
     # helpers -------------------------------------------------------------------------------------
-    def _get(self, conn, kind: str, entity_id: str) -> dict:
-        doc = self.store.get(conn, kind, entity_id)
+    def _get(self, conn, kind: str, entity_id: str, *, lock: bool = False) -> dict:
+        doc = self.store.get(conn, kind, entity_id, lock=lock)
         if doc is None:
             raise not_found(entity_id)
         return doc

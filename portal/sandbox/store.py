@@ -2,7 +2,10 @@
 an external service (Razorpay keeps its own books).
 
 Entities are stored as the JSON documents the API returns, keyed by their Razorpay-style id. Writes
-are serialised with one process-wide lock, so the SQLite file never sees two writers from here.
+are serialised with one process-wide lock, so the SQLite file never sees two writers from here, and at the
+database across processes (several portal workers running the in-process sandbox over one database): a write
+transaction takes SQLite's write lock before its first read (`BEGIN IMMEDIATE`), and on PostgreSQL reads the
+rows it changes `FOR UPDATE`, so a refund re-reads the amount already refunded only once it holds the payment.
 """
 
 from __future__ import annotations
@@ -111,8 +114,10 @@ class Store:
     @contextmanager
     def transaction(self):
         """One serialised write transaction; yields the connection."""
-        with self.lock, self.engine.begin() as conn:
-            yield conn
+        with self.lock, self.engine.connect() as conn:
+            conn = conn.execution_options(sandbox_write=True)
+            with conn.begin():
+                yield conn
 
     # documents -------------------------------------------------------------------------------
     def add(self, conn, kind: str, doc: dict, *, parent_id: str | None = None, reference: str | None = None) -> None:
@@ -125,8 +130,11 @@ class Store:
     def save(self, conn, doc: dict) -> None:
         conn.execute(update(entities).where(entities.c.id == doc["id"]).values(data=json.dumps(doc)))
 
-    def get(self, conn, kind: str, entity_id: str) -> dict | None:
-        row = conn.execute(select(entities.c.data).where(entities.c.id == entity_id, entities.c.kind == kind)).first()
+    def get(self, conn, kind: str, entity_id: str, *, lock: bool = False) -> dict | None:
+        """The document; with `lock`, its row stays locked until the transaction ends (PostgreSQL; SQLite's
+        write transactions hold the whole database already)."""
+        query = select(entities.c.data).where(entities.c.id == entity_id, entities.c.kind == kind)
+        row = conn.execute(query.with_for_update() if lock else query).first()
         return json.loads(row.data) if row else None
 
     def children(self, conn, kind: str, parent_id: str) -> list[dict]:
@@ -204,6 +212,14 @@ def _make_engine(url: str):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # pysqlite would only BEGIN at the first write, after the reads it depends on; we BEGIN ourselves.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # A writer takes the write lock up front: another process's writer waits (busy_timeout) instead of
+            # both reading the same amount_refunded and both refunding it.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sandbox_write") else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
