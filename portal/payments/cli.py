@@ -31,7 +31,11 @@ def parse_since(text: str) -> datetime:
 @click.option("--since", default="3d", show_default=True, help="Orders created since: 48h, 7d or 2025-01-31.")
 @click.option("--dry-run", is_flag=True, help="Report drift; change nothing.")
 def reconcile(since: str, dry_run: bool) -> None:
-    """Compare our payments and refunds with the gateway and repair drift, recording why."""
+    """Compare our payments and refunds with the gateway and repair drift, recording why.
+
+    Our records the gateway has no record of, and refunds beyond what was captured, are reported as
+    "needs review" and never changed. Exits 0 once every order was checked (drift or not), 1 when some
+    order could not be checked (gateway unavailable), 2 on a usage error. See docs/cli.md."""
     summary = reconcile_orders(parse_since(since), dry_run=dry_run)
     for report in summary.reports:
         if not report.in_sync:

@@ -143,3 +143,87 @@ def test_sync_from_gateway_needs_finance(make, auth, client):
     auth.login_as("viewer")
     token = extract_csrf(client.get("/admin/webhooks").get_data(as_text=True))
     assert client.post(f"/admin/orders/{order.id}/sync", headers={"X-CSRFToken": token}).status_code == 403
+
+
+# --- both directions of drift, findings instead of failures ------------------------------------------------
+
+
+def _forge(client, app, event: str, **entities):
+    """A webhook that is validly signed (a leaked secret, a replayed test payload) about things the gateway
+    never did: it lands in our books like any other."""
+    from tests.webhooks.conftest import Deliver
+    from tests.webhooks.payloads import body_of, envelope
+
+    response = Deliver(client, app).raw(body_of(envelope(event, **entities)))
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_reconcile_flags_our_records_that_the_gateway_has_no_record_of(sandbox, make, runner, client, app):
+    from tests.webhooks import payloads
+
+    real = _order_at_gateway(make)
+    sandbox.pay(real.gateway_order_id)  # genuinely paid: its webhooks arrive
+    real_payment = db.session.scalars(select(Payment).where(Payment.order_id == real.id)).one()
+    forged_order = _order_at_gateway(make)
+    forged_payment = payloads.payment(forged_order, "captured", pay_id="pay_Forged00000001")
+    _forge(client, app, "payment.captured", payment=forged_payment)
+    gateway_real = sandbox.payment(real_payment.gateway_payment_id)
+    forged_refund = payloads.refund(gateway_real, "processed", amount=1000, id="rfnd_Forged0000001")
+    _forge(client, app, "refund.processed", refund=forged_refund, payment=gateway_real)
+    db.session.expire_all()
+    assert db.session.get(Order, forged_order.id).status == "paid"  # what the forgeries did to our books
+
+    result = runner.invoke(args=["payments", "reconcile", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{forged_order.number}: needs review: the gateway has no record of payment pay_Forged00000001" in (
+        result.output
+    )
+    assert f"{real.number}: needs review: the gateway has no record of refund rfnd_Forged0000001" in result.output
+    assert "2 need review" in result.output
+    # A real run never deletes money records on its own: they are reported again, untouched.
+    again = runner.invoke(args=["payments", "reconcile"])
+    assert again.exit_code == 0 and "2 need review" in again.output
+    assert db.session.scalar(select(Payment.status).where(Payment.gateway_payment_id == "pay_Forged00000001"))
+
+
+def test_an_order_the_gateway_does_not_know_is_a_finding_not_a_failed_run(sandbox, make, runner):
+    """A fresh demo's seeded orders carry gateway ids the sandbox never issued: a dry run reports them and exits 0."""
+    known = _order_at_gateway(make)
+    unknown = make.order(gateway_order_id="order_NotAtGateway01")
+
+    result = runner.invoke(args=["payments", "reconcile", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{unknown.number}: needs review: the gateway has no record of order order_NotAtGateway01" in result.output
+    assert f"{known.number}" not in result.output  # in sync: not listed
+    lines = [line for line in result.output.splitlines() if line.startswith("payments reconcile")]
+    assert lines == [
+        "payments reconcile (dry run): checked 2 order(s): 1 drifted, would repair 0 record(s), 0 failed; 1 need review"
+    ]
+
+
+def test_reconcile_reports_refunds_that_exceed_what_was_captured(sandbox, make, runner, client, app):
+    """The invariant guard: whatever let it happen, refunded > captured is reported on the payment."""
+    from tests.webhooks import payloads
+
+    order = _order_at_gateway(make)
+    sandbox.pay(order.gateway_order_id)
+    payment = db.session.scalars(select(Payment)).one()
+    gateway_payment = sandbox.payment(payment.gateway_payment_id)
+    for n in range(2):  # two refunds of the whole amount, each "processed"
+        entity = payloads.refund(gateway_payment, "processed", amount=payment.amount, id=f"rfnd_Twice000000{n:03d}")
+        _forge(client, app, "refund.processed", refund=entity, payment=gateway_payment)
+    db.session.expire_all()
+    refunded = db.session.scalar(select(func.sum(Refund.amount)).where(Refund.payment_id == payment.id))
+
+    result = runner.invoke(args=["payments", "reconcile", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    if refunded > payment.amount:  # our store let both in
+        assert (
+            f"needs review: payment {payment.gateway_payment_id} has {refunded} refunded of {payment.amount} captured"
+            in result.output
+        )
+    else:  # our store refused the second one (the guard at store time): nothing to report on the amounts
+        assert "refunded of" not in result.output
