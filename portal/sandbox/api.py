@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import logging
 import random
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from portal.sandbox.errors import ApiError, auth_failed, no_route, server_error
+from portal.sandbox.errors import ApiError, auth_failed, gateway_error, no_route, server_error
 
 bp = Blueprint("sandbox_api", __name__)
 log = logging.getLogger("portal.sandbox.api")
@@ -35,7 +36,17 @@ def _faults_and_auth():
         raise server_error()
     if not _authorised():
         raise auth_failed()
+    # Decided up front, answered after the work: the caller cannot know whether its call took effect.
+    g.gateway_error = bool(faults["gateway_error_rate"]) and random.random() < faults["gateway_error_rate"]  # noqa: S311
     return None
+
+
+@bp.after_request
+def _gateway_error_after_the_work(response):
+    if g.get("gateway_error"):
+        err = gateway_error()
+        return current_app.response_class(json.dumps(err.body()), status=err.status, mimetype="application/json")
+    return response
 
 
 def _authorised() -> bool:

@@ -55,6 +55,41 @@ def faults(assignments: tuple[str, ...], clear: bool) -> None:
     click.echo(f"faults changed: {changed}")
 
 
+def _scenario(run, what: str) -> None:
+    from portal.sandbox.errors import ApiError
+
+    sandbox = _sandbox()
+    try:
+        entity = run(sandbox)
+    except ApiError as exc:
+        raise click.ClickException(exc.description) from exc
+    sandbox.webhooks.deliver_due()  # this process may exit before a background worker would send them
+    click.echo(f"{what}: {entity['id']} is now {entity['status']}")
+
+
+@sandbox_cli.command("late-authorize")
+@click.argument("payment_id")
+def late_authorize(payment_id: str) -> None:
+    """Authorise a failed payment late, as a bank can (payment.authorized, then payment.captured and
+    order.paid on an auto-capture order that is not paid yet)."""
+    _scenario(lambda sb: sb.late_authorize(payment_id), "late authorisation")
+
+
+@sandbox_cli.command("process-refund")
+@click.argument("refund_id")
+@click.option("--failed", is_flag=True, help="The refund fails (refund.failed) instead of being processed.")
+def process_refund(refund_id: str, failed: bool) -> None:
+    """Complete a pending refund (see the pending_refunds fault): refund.processed, or refund.failed."""
+    _scenario(lambda sb: sb.process_refund(refund_id, "failed" if failed else "processed"), "refund")
+
+
+@sandbox_cli.command("refund-speed-changed")
+@click.argument("refund_id")
+def refund_speed_changed(refund_id: str) -> None:
+    """A pending refund falls back from instant to normal speed (refund.speed_changed)."""
+    _scenario(lambda sb: sb.change_refund_speed(refund_id), "refund speed changed to normal")
+
+
 @sandbox_cli.command("reset")
 def reset() -> None:
     """Forget every sandbox order, payment, refund, link, delivery and fault."""

@@ -61,3 +61,15 @@ def server_error() -> ApiError:
         step="NA",
         reason="NA",
     )
+
+
+def gateway_error() -> ApiError:
+    """What Razorpay answers when the bank or wallet behind it failed or timed out (the SDK's test vector)."""
+    return ApiError(
+        "Payment processing failed due to error at bank/wallet gateway",
+        status=504,
+        code="GATEWAY_ERROR",
+        source="NA",
+        step="NA",
+        reason="NA",
+    )

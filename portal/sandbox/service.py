@@ -27,6 +27,8 @@ DEFAULT_FAULTS = {
     "out_of_order_webhooks": False,  # the events of one change are delivered newest first
     "fail_refunds": False,  # refunds are accepted (pending), then fail (refund.failed)
     "drop_webhooks": False,  # events are logged as dropped and never delivered
+    "pending_refunds": False,  # refunds stay `pending` until `process_refund` (processed or failed)
+    "gateway_error_rate": 0.0,  # this share of API calls is carried out, then answers 504 GATEWAY_ERROR
 }
 OUTCOMES = ("success", "failure", "authorize")
 ORDER_FIELDS = {"amount", "currency", "receipt", "notes", "partial_payment", "first_payment_min_amount"}
@@ -264,19 +266,75 @@ class Sandbox(PaymentLinks):
         pay["status"] = "refunded" if pay["refund_status"] == "full" else "captured"
 
     def _settle_refund(self, rfnd: dict, pay: dict, change: Change) -> dict:
-        """Normal refunds are processed at once; with the `fail_refunds` fault the API answers `pending`
-        and the refund then fails, giving the amount back to the payment."""
-        if self.faults()["fail_refunds"]:
+        """Normal refunds are processed at once. With `pending_refunds` the API answers `pending` and the
+        refund waits for `process_refund`; with `fail_refunds` it answers `pending` and then fails, giving
+        the amount back to the payment."""
+        faults = self.faults()
+        if faults["pending_refunds"]:
+            return ent.public(copy.deepcopy(rfnd))
+        if faults["fail_refunds"]:
             answer = ent.public(copy.deepcopy(rfnd))
-            rfnd["status"] = "failed"
-            self._count_refund(pay, -rfnd["amount"])
-            change.emit("refund.failed", refund=rfnd, payment=pay)
+            self._fail_refund(rfnd, pay, change)
             return answer
+        self._process_refund(rfnd, pay, change)
+        return ent.public(copy.deepcopy(rfnd))
+
+    def _process_refund(self, rfnd: dict, pay: dict, change: Change) -> None:
         rfnd["status"] = "processed"
         rfnd["acquirer_data"] = {"arn": str(int(time.time() * 1000))[-14:].rjust(14, "7")}
-        rfnd["speed_processed"] = "instant" if rfnd["speed_requested"] == "optimum" else "normal"
+        instant = rfnd["speed_requested"] == "optimum" and not rfnd.get("_speed_changed")
+        rfnd["speed_processed"] = "instant" if instant else "normal"
         change.emit("refund.processed", refund=rfnd, payment=pay)
-        return ent.public(copy.deepcopy(rfnd))
+
+    def _fail_refund(self, rfnd: dict, pay: dict, change: Change) -> None:
+        rfnd["status"] = "failed"
+        self._count_refund(pay, -rfnd["amount"])
+        change.emit("refund.failed", refund=rfnd, payment=pay)
+
+    # scenarios Razorpay produces on its own time (flask sandbox ..., the driver) ---------------------
+    def process_refund(self, refund_id: str, outcome: str = "processed") -> dict:
+        """A pending refund (see `pending_refunds`) completes: `processed`, or `failed` (amount given back)."""
+        if outcome not in ("processed", "failed"):
+            raise ApiError("The outcome must be processed or failed.", field="outcome")
+        with self.change() as (conn, change):
+            rfnd = self._get(conn, "refund", refund_id, lock=True)
+            if rfnd["status"] != "pending":
+                raise ApiError(f"The refund is already {rfnd['status']}.", field="refund_id")
+            pay = self._get(conn, "payment", rfnd["payment_id"], lock=True)
+            (self._process_refund if outcome == "processed" else self._fail_refund)(rfnd, pay, change)
+            self.store.save(conn, rfnd)
+            self.store.save(conn, pay)
+        return ent.public(rfnd)
+
+    def change_refund_speed(self, refund_id: str) -> dict:
+        """An instant refund the bank cannot take falls back to normal speed: `refund.speed_changed`."""
+        with self.change() as (conn, change):
+            rfnd = self._get(conn, "refund", refund_id, lock=True)
+            if rfnd["status"] != "pending":
+                raise ApiError(f"The refund is already {rfnd['status']}.", field="refund_id")
+            pay = self._get(conn, "payment", rfnd["payment_id"])
+            rfnd["speed_processed"], rfnd["_speed_changed"] = "normal", True
+            change.emit("refund.speed_changed", refund=rfnd, payment=pay)
+            self.store.save(conn, rfnd)
+        return ent.public(rfnd)
+
+    def late_authorize(self, payment_id: str) -> dict:
+        """Late authorisation: the bank confirms a payment after it was reported `failed`. It becomes
+        authorized (`payment.authorized`) and, on an auto-capture order that is not yet paid, captured
+        (`payment.captured`, `order.paid`). On a manual-capture or already paid order it stays authorized."""
+        with self.change() as (conn, change):
+            pay = self._get(conn, "payment", payment_id, lock=True)
+            if pay["status"] != "failed":
+                raise ApiError("Only a failed payment can be authorized late.", field="payment_id")
+            order = self._get(conn, "order", pay["order_id"], lock=True)
+            pay.update(dict.fromkeys(("error_code", "error_description", "error_source", "error_step", "error_reason")))
+            ent.authorize(pay)
+            change.emit("payment.authorized", payment=pay)
+            if order.get("_capture") != "manual" and order["status"] != "paid":
+                self._capture(order, pay, change)
+            self.store.save(conn, pay)
+            self.store.save(conn, order)
+        return ent.public(pay)
 
     def payment_refunds(self, payment_id: str) -> dict:
         with self.store.engine.connect() as conn:

@@ -46,6 +46,19 @@ class SandboxDriver:
         )
         return response.get_json()
 
+    # what Razorpay does later, on its own ------------------------------------------------------------
+    def late_authorize(self, payment_id: str) -> dict:
+        """A failed payment is authorised late (and captured, on an auto-capture order not yet paid)."""
+        return self.sandbox.late_authorize(payment_id)
+
+    def process_refund(self, refund_id: str, outcome: str = "processed") -> dict:
+        """A pending refund (fault `pending_refunds`) becomes `processed` or `failed`."""
+        return self.sandbox.process_refund(refund_id, outcome)
+
+    def change_refund_speed(self, refund_id: str) -> dict:
+        """A pending refund falls back from instant to normal speed (`refund.speed_changed`)."""
+        return self.sandbox.change_refund_speed(refund_id)
+
     # state -----------------------------------------------------------------------------------------
     def order(self, order_id: str) -> dict:
         return self.sandbox.fetch("order", order_id)
@@ -62,7 +75,7 @@ class SandboxDriver:
     # faults ------------------------------------------------------------------------------------------
     def set_faults(self, **knobs) -> dict:
         """latency_ms, error_rate, down, duplicate_webhooks, out_of_order_webhooks, fail_refunds,
-        drop_webhooks."""
+        drop_webhooks, pending_refunds, gateway_error_rate (see DEFAULT_FAULTS)."""
         return self.sandbox.set_faults(**knobs)
 
     def clear_faults(self) -> dict:

@@ -25,6 +25,8 @@ def test_no_faults_by_default(sandbox):
         "out_of_order_webhooks": False,
         "fail_refunds": False,
         "drop_webhooks": False,
+        "pending_refunds": False,
+        "gateway_error_rate": 0.0,
     }
 
 
