@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.history.models import HistoryEvent
-from portal.history.services import Actor, record_event
+from portal.history.services import Actor, entity_type_of, record_event
 from portal.orders.models import Order
 from portal.payments.disputes import apply_gateway_dispute
 from portal.payments.services import UnknownGatewayOrder, apply_gateway_payment
@@ -110,6 +110,36 @@ def handle_refund(event: Event) -> Handled:
     return Handled(order_id=refund.order_id, payment_id=refund.payment_id, note=note)
 
 
+def _noted_once(entity, action: str, reason: str) -> None:
+    """Write one history note of `action` on `entity`, unless it already has one (events may be redelivered)."""
+    seen = db.session.scalar(
+        select(HistoryEvent.id).where(
+            HistoryEvent.entity_type == entity_type_of(entity),
+            HistoryEvent.entity_id == entity.id,
+            HistoryEvent.action == action,
+        )
+    )
+    if seen is None:
+        record_event(entity, action=action, actor=ACTOR, reason=reason)
+        db.session.commit()
+
+
+def handle_refund_speed_changed(event: Event) -> Handled:
+    """refund.speed_changed: an instant refund fell back to normal speed. Applied like any refund event (its
+    status does not move; an unseen refund is recorded), and the change noted in the refund's history, once."""
+    handled = handle_refund(event)
+    if handled.ignored:
+        return handled
+    entity = event.require("refund")
+    refund = db.session.scalar(select(Refund).where(Refund.gateway_refund_id == entity["id"]))
+    if refund is None:
+        return handled
+    speed, asked = entity.get("speed_processed") or "normal", entity.get("speed_requested") or "normal"
+    _noted_once(refund, "speed_changed", f"refund speed changed to {speed} (requested {asked}); {event.reason}")
+    handled.note += f"; speed now {speed}"
+    return handled
+
+
 def _order_of_link(link: dict) -> Order | None:
     return db.session.scalar(select(Order).where(Order.payment_link_id == link["id"]))
 
@@ -128,14 +158,7 @@ def handle_payment_link_closed(event: Event) -> Handled:
     if order is None:
         return Handled(ignored=True, note=f"payment link {link['id']} is not one of ours")
     action = event.type.replace(".", "_")  # payment_link_expired / payment_link_cancelled
-    seen = db.session.scalar(
-        select(HistoryEvent.id).where(
-            HistoryEvent.entity_type == "order", HistoryEvent.entity_id == order.id, HistoryEvent.action == action
-        )
-    )
-    if seen is None:
-        record_event(order, action=action, actor=ACTOR, reason=f"payment link {link['id']} {link.get('status')}")
-        db.session.commit()
+    _noted_once(order, action, f"payment link {link['id']} {link.get('status')}")
     return Handled(order_id=order.id, note=f"payment link {link.get('status') or action}")
 
 
@@ -164,6 +187,7 @@ HANDLERS = {
     "refund.created": handle_refund,
     "refund.processed": handle_refund,
     "refund.failed": handle_refund,
+    "refund.speed_changed": handle_refund_speed_changed,
     "payment_link.paid": handle_payment_link_paid,
     "payment_link.expired": handle_payment_link_closed,
     "payment_link.cancelled": handle_payment_link_closed,
