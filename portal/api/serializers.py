@@ -112,6 +112,7 @@ def checkout(row, gateway) -> s.CheckoutOut | None:
     if not row.is_payable or not row.gateway_order_id:
         return None
     customer = row.customer
+    prefill = {"name": customer.name or "", "email": customer.email, "contact": customer.phone or ""}
     return s.CheckoutOut(
         key_id=gateway.key_id,
         gateway_order_id=row.gateway_order_id,
@@ -119,9 +120,9 @@ def checkout(row, gateway) -> s.CheckoutOut | None:
         currency=row.currency,
         name=current_app.config.get("SELLER_NAME", ""),
         description=f"Order {row.number}",
-        prefill={"name": customer.name or "", "email": customer.email, "contact": customer.phone or ""},
+        prefill=prefill,
         callback_url=callback_url(),
-        checkout_url=gateway.checkout_url(row.gateway_order_id),
+        checkout_url=gateway.checkout_url(row.gateway_order_id, prefill),
     )
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import razorpay
 import requests
@@ -144,8 +145,12 @@ class RazorpayGateway:
             return False
         return self._verify(lambda: self.client.utility.verify_webhook_signature(text, signature, self.webhook_secret))
 
-    def checkout_url(self, gateway_order_id: str) -> str | None:
-        return f"{self.checkout_base}/sandbox/checkout/{gateway_order_id}" if self.checkout_base else None
+    def checkout_url(self, gateway_order_id: str, prefill: dict | None = None) -> str | None:
+        if not self.checkout_base:
+            return None
+        # Razorpay's hosted checkout takes the customer as prefill[name|email|contact]; unknown ones are left out.
+        query = urlencode({f"prefill[{key}]": value for key, value in (prefill or {}).items() if value})
+        return f"{self.checkout_base}/sandbox/checkout/{gateway_order_id}" + (f"?{query}" if query else "")
 
     # plumbing -----------------------------------------------------------------------------------
     def _verify(self, check: Callable[[], bool]) -> bool:

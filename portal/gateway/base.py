@@ -59,7 +59,7 @@ class Gateway(Protocol):
         self, plink_id: str, reference_id: str, status: str, payment_id: str, signature: str
     ) -> bool: ...
     def verify_webhook_signature(self, body: bytes, signature: str) -> bool: ...
-    def checkout_url(self, gateway_order_id: str) -> str | None:
-        """Where a customer pays this order in a browser (the sandbox's hosted checkout); None for Razorpay,
-        whose checkout is the JS widget in the customer's app."""
+    def checkout_url(self, gateway_order_id: str, prefill: dict | None = None) -> str | None:
+        """Where a customer pays this order in a browser (the sandbox's hosted checkout, with the customer's
+        `prefill` name/email/contact); None for Razorpay, whose checkout is the JS widget in the customer's app."""
         ...

@@ -29,6 +29,7 @@ METHOD_DETAILS = {
     "wallet": {"wallet": "payzapp"},
 }
 METHODS = tuple(METHOD_DETAILS)
+SAMPLE_EMAIL, SAMPLE_CONTACT = "gaurav.kumar@example.com", "+919000090000"  # Razorpay's docs' sample customer
 
 FAILURES = {
     "card": ("Payment failed because the card was declined", "card_declined"),

@@ -43,18 +43,34 @@ def home():
     )
 
 
+def prefill(source) -> dict:
+    """The customer's details as Razorpay's hosted checkout takes them: `prefill[email]`, `prefill[contact]`,
+    `prefill[name]` (the merchant's prefill, in the URL or the form), or `email`/`contact`/`name` (what the
+    customer typed in the form, which wins)."""
+    return {
+        key: (source.get(key) or source.get(f"prefill[{key}]") or "").strip() for key in ("name", "email", "contact")
+    }
+
+
 @bp.get("/checkout/<order_id>")
 def checkout(order_id):
     order = _or_404(lambda: sandbox().fetch("order", order_id))
-    return render_template("sandbox/checkout.html", order=order, methods=METHODS, merchant=sandbox().merchant)
+    return render_template(
+        "sandbox/checkout.html",
+        order=order,
+        methods=METHODS,
+        merchant=sandbox().merchant,
+        prefill=prefill(request.args),
+    )
 
 
 @bp.post("/checkout/<order_id>")
 def pay(order_id):
     sb = sandbox()
     outcome, method = request.form.get("outcome", ""), request.form.get("method", "upi")
+    customer = prefill(request.form)
     try:
-        payment = sb.checkout(order_id, outcome, method)
+        payment = sb.checkout(order_id, outcome, method, email=customer["email"], contact=customer["contact"])
     except ApiError as error:
         return _refused(error)
     if payment["status"] == "failed":

@@ -147,6 +147,7 @@ class Sandbox(PaymentLinks):
             raise ApiError("The outcome must be one of success, failure, authorize.", field="outcome")
         if method not in ent.METHODS:
             raise ApiError("The method is invalid.", field="method")
+        email, contact = v.customer_email(email), v.customer_contact(contact)
         with self.change() as (conn, change):
             order = self._get(conn, "order", order_id, lock=True)
             pay = self._attempt(conn, change, order, outcome, method, email, contact)
@@ -158,7 +159,8 @@ class Sandbox(PaymentLinks):
             raise ApiError(
                 "Your payment has been declined as the order is already paid.", metadata={"order_id": order["id"]}
             )
-        pay = ent.payment(order, method, email=email or "gaurav.kumar@example.com", contact=contact or "+919000090000")
+        # What the customer gave at checkout; Razorpay's own sample customer only when nothing was given.
+        pay = ent.payment(order, method, email=email or ent.SAMPLE_EMAIL, contact=contact or ent.SAMPLE_CONTACT)
         order["attempts"] += 1
         order["status"] = "attempted"
         if outcome == "failure":

@@ -29,20 +29,21 @@ class SandboxDriver:
         self._original_url = self.sandbox.webhooks.url
 
     # paying --------------------------------------------------------------------------------------
-    def pay(self, order_id: str, outcome: str = "success", method: str = "upi") -> dict:
-        """POST the hosted checkout like a customer clicking a button; returns its JSON answer:
-        {"razorpay_order_id", "razorpay_payment_id", "razorpay_signature"} or {"error": {...}}."""
-        return self._post(f"/sandbox/checkout/{order_id}", outcome, method)
+    def pay(self, order_id: str, outcome: str = "success", method: str = "upi", **customer: str) -> dict:
+        """POST the hosted checkout like a customer clicking a button (with `email=`, `contact=` as typed in its
+        form); returns its JSON answer: {"razorpay_order_id", "razorpay_payment_id", "razorpay_signature"} or
+        {"error": {...}}."""
+        return self._post(f"/sandbox/checkout/{order_id}", outcome, method, **customer)
 
     def pay_link(self, plink_id: str, outcome: str = "success", method: str = "upi") -> dict:
         """Pay a payment link; returns {"razorpay_payment_id", "razorpay_payment_link_id",
         "razorpay_payment_link_reference_id", "razorpay_payment_link_status", "razorpay_signature"}."""
         return self._post(f"/sandbox/pay/{plink_id}", outcome, method)
 
-    def _post(self, path: str, outcome: str, method: str) -> dict:
+    def _post(self, path: str, outcome: str, method: str, **fields: str) -> dict:
         client = self.app.test_client()
         response = client.post(
-            path, data={"outcome": outcome, "method": method}, headers={"Accept": "application/json"}
+            path, data={"outcome": outcome, "method": method, **fields}, headers={"Accept": "application/json"}
         )
         return response.get_json()
 

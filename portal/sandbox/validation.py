@@ -9,6 +9,8 @@ from portal.sandbox.errors import ApiError
 CURRENCIES = {"INR", "USD", "EUR", "GBP", "SGD", "AED", "AUD", "CAD", "MYR", "JPY"}
 MAX_NOTES, MAX_NOTE_LENGTH = 15, 256
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]+$")
+CONTACT = re.compile(r"^\+?[0-9]{8,15}$")
 
 
 def reject_unknown(data: dict, allowed: set[str]) -> None:
@@ -124,3 +126,19 @@ def _whole(params: dict, name: str, default: int | None) -> int | None:
     if not str(value).isdigit():
         raise ApiError(f"The {name} must be an integer.", field=name)
     return int(value)
+
+
+def customer_email(value: str | None) -> str | None:
+    """The email a customer gives at checkout (empty: none given)."""
+    value = (value or "").strip()
+    if value and not EMAIL.match(value):
+        raise ApiError("The email must be a valid email address.", field="email")
+    return value or None
+
+
+def customer_contact(value: str | None) -> str | None:
+    """The phone a customer gives at checkout: 8 to 15 digits, optionally after `+` (spaces and dashes dropped)."""
+    value = re.sub(r"[\s-]", "", value or "")
+    if value and not CONTACT.match(value):
+        raise ApiError("The contact must be a valid phone number.", field="contact")
+    return value or None

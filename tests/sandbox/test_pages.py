@@ -147,7 +147,7 @@ def test_demo_store_buys_a_course_through_the_customer_api_and_hosted_checkout(a
     token = extract_csrf(html)
     bought = client.post("/sandbox/store/buy", data={"csrf_token": token, "product_id": course.id})
     assert bought.status_code == 302 and "/sandbox/checkout/order_" in bought.headers["Location"]
-    gateway_order_id = bought.headers["Location"].rsplit("/", 1)[1]
+    gateway_order_id = urlsplit(bought.headers["Location"]).path.rsplit("/", 1)[1]
     sandbox.pay(gateway_order_id)
     assert sandbox.order(gateway_order_id)["status"] == "paid"
     assert "<td>paid</td>" in client.get("/sandbox/store/").get_data(as_text=True)
@@ -159,3 +159,43 @@ def test_demo_store_buy_needs_the_csrf_token(client, sandbox):
 
 def test_demo_store_explains_a_missing_demo_customer(client, sandbox):
     assert "flask demo seed" in client.get("/sandbox/store/").get_data(as_text=True)
+
+
+def test_the_checkout_carries_the_customer_the_portal_prefilled_into_the_payment(app, client, sandbox, make):
+    """The API's checkout_url carries Razorpay's prefill[email]/prefill[contact]; the page prefills its form; the
+    payment (at the sandbox and in our books) has the order's customer, not the docs' sample customer."""
+    from sqlalchemy import select
+
+    from portal.auth.services import issue_token
+    from portal.extensions import db
+    from portal.payments.models import Payment
+
+    customer = make.customer(email="meera.iyer@example.in", phone="+919812345678")
+    token, _ = issue_token(customer)
+    placed = client.post(
+        "/api/v1/orders",
+        json={"items": [{"product_id": make.product().id}]},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json["data"]["checkout"]
+    url = urlsplit(placed["checkout_url"])
+    prefilled = parse_qs(url.query)
+    assert (prefilled["prefill[email]"], prefilled["prefill[contact]"]) == (["meera.iyer@example.in"], ["+919812345678"])
+
+    page = client.get(f"{url.path}?{url.query}").get_data(as_text=True)
+    assert 'name="email" value="meera.iyer@example.in"' in page and 'name="contact" value="+919812345678"' in page
+
+    paid = sandbox.pay(placed["gateway_order_id"], email="meera.iyer@example.in", contact="+919812345678")
+    at_gateway = sandbox.payment(paid["razorpay_payment_id"])
+    assert (at_gateway["email"], at_gateway["contact"]) == ("meera.iyer@example.in", "+919812345678")
+    ours = db.session.scalars(select(Payment)).one()
+    assert (ours.email, ours.contact) == ("meera.iyer@example.in", "+919812345678")
+
+
+def test_a_malformed_email_at_checkout_is_refused(client, sandbox):
+    order = new_order()
+    response = client.post(
+        f"/sandbox/checkout/{order['id']}",
+        data={"outcome": "success", "method": "upi", "email": "not-an-email"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400 and response.json["error"]["field"] == "email"
