@@ -118,9 +118,20 @@ class TestPayments:
         assert captured["status"] == "captured" and captured["captured"] is True
         assert rzp.order.fetch(order["id"])["status"] == "paid"
 
-    def test_legacy_payment_capture_zero_also_means_manual(self, rzp, sandbox):
-        order = new_order(rzp, payment_capture=0)
+    @pytest.mark.parametrize("manual", [0, False, "0", "false"])
+    def test_legacy_payment_capture_zero_also_means_manual(self, rzp, sandbox, manual):
+        order = new_order(rzp, payment_capture=manual)
         assert rzp.payment.fetch(sandbox.pay(order["id"])["razorpay_payment_id"])["status"] == "authorized"
+
+    @pytest.mark.parametrize("extra", [{"payment_capture": 1}, {"payment_capture": True}, {}])
+    def test_auto_capture_captures_a_successful_payment_at_once(self, rzp, sandbox, extra):
+        order = new_order(rzp, **extra)
+        assert rzp.payment.fetch(sandbox.pay(order["id"])["razorpay_payment_id"])["status"] == "captured"
+        assert rzp.order.fetch(order["id"])["status"] == "paid"
+
+    def test_an_invalid_payment_capture_is_refused(self, rzp):
+        with pytest.raises(BadRequestError, match="payment capture field is invalid"):
+            new_order(rzp, payment_capture=2)
 
     def test_capture_of_another_amount_is_refused(self, rzp, sandbox):
         order = new_order(rzp)
