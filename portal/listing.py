@@ -20,6 +20,7 @@ from flask import Response, stream_with_context
 from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from portal.extensions import db
+from portal.inputs import db_int
 from portal.money import InvalidAmount, parse_amount
 
 COUNT_CAP = 1_000
@@ -50,14 +51,47 @@ class ListArgs:
     errors: dict = field(default_factory=dict)
 
 
-def parse_date(text: str, name: str, errors: dict) -> date | None:
+# Filter dates are whole days widened to datetimes (`to` + 1 day, a time-zone offset either way):
+# 9999-12-31 or 0001-01-01 would overflow that arithmetic (an OverflowError, a 500), and no payment is
+# that old or that far ahead, so the range is bounded well inside what `datetime` can hold.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(9998, 12, 31)
+
+
+def to_date(text: str | None) -> date | None:
+    """A filter date from `YYYY-MM-DD` (None when empty); ValueError when unreadable or outside
+    MIN_DATE..MAX_DATE. The one date parser of every list's query string."""
+    text = (text or "").strip()
     if not text:
         return None
+    day = date.fromisoformat(text)
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"not a date between {MIN_DATE} and {MAX_DATE}: {text[:20]!r}")
+    return day
+
+
+def parse_date(text: str, name: str, errors: dict) -> date | None:
     try:
-        return date.fromisoformat(text)
+        return to_date(text)
     except ValueError:
-        errors[name] = "Use a date like 2026-01-31."
+        errors[name] = f"Use a date like 2026-01-31 (between {MIN_DATE.year} and {MAX_DATE.year})."
         return None
+
+
+def parse_id(text: str, name: str, errors: dict, message: str = "No such record.") -> int | None:
+    """An id from the query string (None when empty); one the database cannot hold is a field error."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    number = db_int(text)
+    if number is None:
+        errors[name] = message
+    return number
+
+
+def page_number(text: str | None) -> int:
+    """A `page` from the query string: a number in 1..DB_INT_MAX, else page 1 (a shared URL stays usable)."""
+    return db_int(text) or 1
 
 
 def parse_money(text: str, name: str, errors: dict) -> int | None:
