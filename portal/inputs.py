@@ -11,7 +11,6 @@ import json
 
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import IntegerField
-from wtforms.validators import StopValidation
 
 DB_INT_MAX = 2**31 - 1
 
@@ -61,9 +60,12 @@ class DbIntConverter(IntegerConverter):
 class IdField(IntegerField):
     """A form field holding one of our ids: a whole number in 1..DB_INT_MAX, else a field error."""
 
-    def pre_validate(self, form) -> None:
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
         if self.data is not None and db_int(self.data) is None:
-            raise StopValidation(self.gettext("No such record."))
+            # None, not the number: a page re-rendered with the form must not look it up either.
+            self.data = None
+            raise ValueError(self.gettext("No such record."))
 
 
 # ---------------------------------------------------------------- JSON bodies

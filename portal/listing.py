@@ -20,7 +20,7 @@ from flask import Response, stream_with_context
 from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from portal.extensions import db
-from portal.inputs import db_int
+from portal.inputs import DB_INT_MAX, db_int
 from portal.money import InvalidAmount, parse_amount
 
 COUNT_CAP = 1_000
@@ -170,11 +170,23 @@ def decode_cursor(token: str):
         kind, value, row_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if kind == "dt":
             value = datetime.fromisoformat(value)
-        if not isinstance(row_id, int):
-            return None
+        if db_int(row_id) is None or not isinstance(value, datetime | int | str) or isinstance(value, bool):
+            return None  # an id past the database's range, or a value no sort column holds
         return value, row_id
     except (ValueError, TypeError):
         return None
+
+
+def _fits(column, value) -> bool:
+    """Whether a cursor's value can be compared with the sort column (a tampered cursor may hold a string
+    for a timestamp column, or an integer past the INTEGER columns' range, which PostgreSQL refuses)."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return False
+    if expected is int:
+        return isinstance(value, int) and abs(value) <= DB_INT_MAX
+    return isinstance(value, expected)
 
 
 @dataclass
@@ -200,14 +212,20 @@ def _seek(column, id_column, value, row_id, *, forward_desc: bool):
     return and_(column >= value, or_(column > value, and_(column == value, id_column > row_id)))
 
 
+def _read_cursor(args: ListArgs, column) -> tuple[tuple | None, bool]:
+    """(cursor, walking backwards); a cursor that does not fit the sort column simply means page one."""
+    before = decode_cursor(args.before)
+    cursor = before if before is not None else decode_cursor(args.after)
+    if cursor is None or not _fits(column, cursor[0]):
+        return None, False
+    return cursor, before is not None
+
+
 def keyset_page(query, column, id_column, args: ListArgs, key: Callable) -> Page:
     """One page of `query` ordered by (column, id); `key(row)` gives a row's (value, id)."""
     size = args.per_page
-    before = decode_cursor(args.before)
-    after = decode_cursor(args.after) if before is None else None
-    backwards = before is not None
+    cursor, backwards = _read_cursor(args, column)
     desc = args.descending != backwards  # walking back means reading the other way, then flipping
-    cursor = before or after
     if cursor is not None:
         query = query.where(_seek(column, id_column, cursor[0], cursor[1], forward_desc=desc))
     order = (column.desc(), id_column.desc()) if desc else (column.asc(), id_column.asc())
