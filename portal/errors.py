@@ -32,7 +32,19 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        discard_session()
         return _render(500, "internal_error", "Something went wrong on our side; nothing was changed.")
+
+
+def discard_session() -> None:
+    """Roll back what the failed request left in the session: "nothing was changed" must hold, and a
+    PostgreSQL transaction aborted by the error would fail every later statement — the error page's own."""
+    from portal.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: the page renders without it
+        db.session.remove()
 
 
 def with_error_headers(response, error: HTTPException):

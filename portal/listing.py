@@ -98,10 +98,14 @@ def parse_money(text: str, name: str, errors: dict) -> int | None:
     if not text:
         return None
     try:
-        return parse_amount(text)
+        amount = parse_amount(text)
     except InvalidAmount:
         errors[name] = "Use an amount like 250.00."
         return None
+    if abs(amount) > DB_INT_MAX:  # amounts are INTEGER columns: PostgreSQL refuses to compare with more
+        errors[name] = f"Use an amount up to {DB_INT_MAX // 100:,}."
+        return None
+    return amount
 
 
 def parse_list_args(args, *, statuses: Iterable[str], sorts: Iterable[str], default_sort: str) -> ListArgs:

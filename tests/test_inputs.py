@@ -134,3 +134,9 @@ def test_a_wrong_method_on_a_portal_page_keeps_its_allow_header(admin):
     response = admin.put("/admin/orders")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_an_amount_filter_past_the_range_is_a_field_error(admin):
+    parsed = parse_list_args(MultiDict({"max": "2147483648", "min": "1"}), statuses=[], sorts=["a"], default_sort="a")
+    assert "max" in parsed.errors and parsed.max_amount is None and parsed.min_amount == 100
+    assert admin.get("/admin/orders?min=99999999999&max=2147483648").status_code == 200

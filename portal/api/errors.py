@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import error_body, with_error_headers
+from portal.errors import discard_session, error_body, with_error_headers
 from portal.gateway import GatewayRejected, GatewayUnavailable
 from portal.orders.pricing import InvalidItems
 from portal.orders.services import IdempotencyConflict, OrderNotFound
@@ -71,4 +71,5 @@ def register(bp) -> None:
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception):
         current_app.logger.exception("unhandled API error")
+        discard_session()
         return error_body("internal_error", "Something went wrong on our side; nothing was changed.", 500)
