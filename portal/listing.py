@@ -58,24 +58,30 @@ MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(9998, 12, 31)
 
 
+class DateOutOfRange(ValueError):
+    """A readable date outside MIN_DATE..MAX_DATE."""
+
+
 def to_date(text: str | None) -> date | None:
-    """A filter date from `YYYY-MM-DD` (None when empty); ValueError when unreadable or outside
-    MIN_DATE..MAX_DATE. The one date parser of every list's query string."""
+    """A filter date from `YYYY-MM-DD` (None when empty); ValueError when unreadable, DateOutOfRange (one)
+    outside MIN_DATE..MAX_DATE. The one date parser of every list's query string."""
     text = (text or "").strip()
     if not text:
         return None
     day = date.fromisoformat(text)
     if not MIN_DATE <= day <= MAX_DATE:
-        raise ValueError(f"not a date between {MIN_DATE} and {MAX_DATE}: {text[:20]!r}")
+        raise DateOutOfRange(f"{day} is outside {MIN_DATE}..{MAX_DATE}")
     return day
 
 
 def parse_date(text: str, name: str, errors: dict) -> date | None:
     try:
         return to_date(text)
+    except DateOutOfRange:
+        errors[name] = f"Use a date between {MIN_DATE} and {MAX_DATE}."
     except ValueError:
-        errors[name] = f"Use a date like 2026-01-31 (between {MIN_DATE.year} and {MAX_DATE.year})."
-        return None
+        errors[name] = "Use a date like 2026-01-31."
+    return None
 
 
 def parse_id(text: str, name: str, errors: dict, message: str = "No such record.") -> int | None:
