@@ -20,6 +20,7 @@ from flask import Response, stream_with_context
 from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from portal.extensions import db
+from portal.inputs import DB_INT_MAX, db_int
 from portal.money import InvalidAmount, parse_amount
 
 COUNT_CAP = 1_000
@@ -50,24 +51,67 @@ class ListArgs:
     errors: dict = field(default_factory=dict)
 
 
-def parse_date(text: str, name: str, errors: dict) -> date | None:
+# Filter dates are whole days widened to datetimes (`to` + 1 day, a time-zone offset either way):
+# 9999-12-31 or 0001-01-01 would overflow that arithmetic (an OverflowError, a 500), and no payment is
+# that old or that far ahead, so the range is bounded well inside what `datetime` can hold.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(9998, 12, 31)
+
+
+class DateOutOfRange(ValueError):
+    """A readable date outside MIN_DATE..MAX_DATE."""
+
+
+def to_date(text: str | None) -> date | None:
+    """A filter date from `YYYY-MM-DD` (None when empty); ValueError when unreadable, DateOutOfRange (one)
+    outside MIN_DATE..MAX_DATE. The one date parser of every list's query string."""
+    text = (text or "").strip()
     if not text:
         return None
+    day = date.fromisoformat(text)
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise DateOutOfRange(f"{day} is outside {MIN_DATE}..{MAX_DATE}")
+    return day
+
+
+def parse_date(text: str, name: str, errors: dict) -> date | None:
     try:
-        return date.fromisoformat(text)
+        return to_date(text)
+    except DateOutOfRange:
+        errors[name] = f"Use a date between {MIN_DATE} and {MAX_DATE}."
     except ValueError:
         errors[name] = "Use a date like 2026-01-31."
+    return None
+
+
+def parse_id(text: str, name: str, errors: dict, message: str = "No such record.") -> int | None:
+    """An id from the query string (None when empty); one the database cannot hold is a field error."""
+    text = (text or "").strip()
+    if not text:
         return None
+    number = db_int(text)
+    if number is None:
+        errors[name] = message
+    return number
+
+
+def page_number(text: str | None) -> int:
+    """A `page` from the query string: a number in 1..DB_INT_MAX, else page 1 (a shared URL stays usable)."""
+    return db_int(text) or 1
 
 
 def parse_money(text: str, name: str, errors: dict) -> int | None:
     if not text:
         return None
     try:
-        return parse_amount(text)
+        amount = parse_amount(text)
     except InvalidAmount:
         errors[name] = "Use an amount like 250.00."
         return None
+    if abs(amount) > DB_INT_MAX:  # amounts are INTEGER columns: PostgreSQL refuses to compare with more
+        errors[name] = f"Use an amount up to {DB_INT_MAX // 100:,}."
+        return None
+    return amount
 
 
 def parse_list_args(args, *, statuses: Iterable[str], sorts: Iterable[str], default_sort: str) -> ListArgs:
@@ -136,11 +180,23 @@ def decode_cursor(token: str):
         kind, value, row_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if kind == "dt":
             value = datetime.fromisoformat(value)
-        if not isinstance(row_id, int):
-            return None
+        if db_int(row_id) is None or not isinstance(value, datetime | int | str) or isinstance(value, bool):
+            return None  # an id past the database's range, or a value no sort column holds
         return value, row_id
     except (ValueError, TypeError):
         return None
+
+
+def _fits(column, value) -> bool:
+    """Whether a cursor's value can be compared with the sort column (a tampered cursor may hold a string
+    for a timestamp column, or an integer past the INTEGER columns' range, which PostgreSQL refuses)."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return False
+    if expected is int:
+        return isinstance(value, int) and abs(value) <= DB_INT_MAX
+    return isinstance(value, expected)
 
 
 @dataclass
@@ -166,14 +222,20 @@ def _seek(column, id_column, value, row_id, *, forward_desc: bool):
     return and_(column >= value, or_(column > value, and_(column == value, id_column > row_id)))
 
 
+def _read_cursor(args: ListArgs, column) -> tuple[tuple | None, bool]:
+    """(cursor, walking backwards); a cursor that does not fit the sort column simply means page one."""
+    before = decode_cursor(args.before)
+    cursor = before if before is not None else decode_cursor(args.after)
+    if cursor is None or not _fits(column, cursor[0]):
+        return None, False
+    return cursor, before is not None
+
+
 def keyset_page(query, column, id_column, args: ListArgs, key: Callable) -> Page:
     """One page of `query` ordered by (column, id); `key(row)` gives a row's (value, id)."""
     size = args.per_page
-    before = decode_cursor(args.before)
-    after = decode_cursor(args.after) if before is None else None
-    backwards = before is not None
+    cursor, backwards = _read_cursor(args, column)
     desc = args.descending != backwards  # walking back means reading the other way, then flipping
-    cursor = before or after
     if cursor is not None:
         query = query.where(_seek(column, id_column, cursor[0], cursor[1], forward_desc=desc))
     order = (column.desc(), id_column.desc()) if desc else (column.asc(), id_column.asc())

@@ -1,6 +1,10 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the guards every request's input passes first."""
 
 from __future__ import annotations
+
+from flask.json.provider import DefaultJSONProvider
+
+from portal.inputs import DbIntConverter, loads_json
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,13 +37,28 @@ def _has_nul(value) -> bool:
     return False
 
 
-def register_input_guards(app) -> None:
-    """Refuse NUL characters anywhere in the input with a 400, before any view sees them.
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies through `loads_json`: a body nested deeper than MAX_JSON_DEPTH
+    is unreadable JSON like any other — `get_json()` answers 400 (None when silent), never a RecursionError."""
 
-    PostgreSQL text cannot hold NUL, so one would otherwise surface as a 500 deep in a write —
-    and SQLite would store it silently. No legitimate form, query or JSON field carries one.
+    def loads(self, s, **kwargs):
+        return loads_json(s, **kwargs)
+
+
+def register_input_guards(app) -> None:
+    """Bound what requests can carry before any view sees it.
+
+    - `<int:…>` in every route is DbIntConverter: a path id the database cannot compare with is a 404
+      (must run before the blueprints register their rules: converters are bound as rules are added).
+    - JSON bodies are read with a nesting bound (BoundedJSONProvider).
+    - NUL characters anywhere in the query, form or JSON body are refused with a 400: PostgreSQL text
+      cannot hold NUL, so one would otherwise surface as a 500 deep in a write — and SQLite would store
+      it silently. No legitimate form, query or JSON field carries one.
     """
     from flask import abort, request
+
+    app.url_map.converters["int"] = DbIntConverter
+    app.json = BoundedJSONProvider(app)
 
     @app.before_request
     def _reject_nul():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import error_body
+from portal.errors import discard_session, error_body, with_error_headers
 from portal.gateway import GatewayRejected, GatewayUnavailable
 from portal.orders.pricing import InvalidItems
 from portal.orders.services import IdempotencyConflict, OrderNotFound
@@ -66,9 +66,10 @@ def register(bp) -> None:
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
-        return error_body(code, error.description or error.name, error.code or 500)
+        return with_error_headers(error_body(code, error.description or error.name, error.code or 500), error)
 
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception):
         current_app.logger.exception("unhandled API error")
+        discard_session()
         return error_body("internal_error", "Something went wrong on our side; nothing was changed.", 500)

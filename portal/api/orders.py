@@ -91,7 +91,10 @@ def _checkout_body(order) -> CheckoutResponse:
 
 @bp.post("/orders")
 @spec.validate(
-    json=CreateOrderRequest, headers=IdempotencyHeaders, resp=responses(201, CheckoutResponse, 409), tags=["orders"]
+    json=CreateOrderRequest,
+    headers=IdempotencyHeaders,
+    resp=responses(201, CheckoutResponse, 409, 415),
+    tags=["orders"],
 )
 def create_order(json: CreateOrderRequest, headers: IdempotencyHeaders):
     """Place an order priced from the catalogue (with tax) and open its Razorpay order.
@@ -112,7 +115,7 @@ def create_order(json: CreateOrderRequest, headers: IdempotencyHeaders):
 
 
 @bp.post("/orders/<int(max=2147483647):order_id>/pay")
-@spec.validate(resp=responses(200, CheckoutResponse, 409, 502, 503), tags=["orders"])
+@spec.validate(resp=responses(200, CheckoutResponse, 409, 415, 502, 503), tags=["orders"])
 def pay_order(order_id: int):
     """(Re)start payment of an unpaid order: opens its Razorpay order if it has none yet."""
     order = queries.customer_order(current_customer(), order_id)
@@ -144,7 +147,7 @@ def order_detail(order_id: int):
 
 
 @bp.patch("/orders/<int(max=2147483647):order_id>/cancel")
-@spec.validate(resp=responses(200, OrderResponse, 409), tags=["orders"])
+@spec.validate(resp=responses(200, OrderResponse, 409, 415), tags=["orders"])
 def cancel(order_id: int):
     """Cancel the caller's unpaid order (409 once paid, cancelled or expired); its payment link is cancelled."""
     customer = current_customer()
@@ -163,7 +166,9 @@ def payment_link(order_id: int):
 
 
 @bp.post("/orders/verify-payment")
-@spec.validate(json=VerifyPaymentRequest, resp=responses(200, VerifyPaymentResponse, 409, 502, 503), tags=["orders"])
+@spec.validate(
+    json=VerifyPaymentRequest, resp=responses(200, VerifyPaymentResponse, 409, 415, 502, 503), tags=["orders"]
+)
 def verify_payment(json: VerifyPaymentRequest):
     """Verify a checkout result, record the payment once, capture it and mark the order paid.
 

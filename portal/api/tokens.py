@@ -18,7 +18,7 @@ limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])(bp)
 
 
 @bp.post("/token")
-@spec.validate(json=TokenRequest, resp=responses(200, TokenResponse), tags=["auth"], security=[])
+@spec.validate(json=TokenRequest, resp=responses(200, TokenResponse, 415), tags=["auth"], security=[])
 def issue(json: TokenRequest):
     """Sign in with a customer's email and password; answers a bearer token and its expiry."""
     try:

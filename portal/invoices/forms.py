@@ -1,10 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.inputs import IdField
 
 
 class IssueInvoiceForm(FlaskForm):
-    order_id = IntegerField("Order id", validators=[InputRequired(), NumberRange(min=1)])
+    order_id = IdField("Order id", validators=[InputRequired()])
     draft = BooleanField("Save as a draft (no number yet) to review the billing details first")
 
 
@@ -27,4 +29,4 @@ class ActionForm(FlaskForm):
 
 
 class CreditNoteForm(FlaskForm):
-    refund_id = IntegerField("Refund id", validators=[InputRequired(), NumberRange(min=1)])
+    refund_id = IdField("Refund id", validators=[InputRequired()])

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.invoices.models import Invoice
 from portal.invoices.numbering import IST, india_date
 from portal.invoices.status import InvoiceStatus
+from portal.listing import page_number, to_date
 from portal.orders.models import Order
 
 PER_PAGE = 50
@@ -43,7 +44,7 @@ class InvoiceFilter:
             customer=args.get("customer", "").strip()[:255],
             date_from=_date(args.get("from")),
             date_to=_date(args.get("to")),
-            page=max(_int(args.get("page"), 1), 1),
+            page=page_number(args.get("page")),
         )
 
     def args(self, **override) -> dict:
@@ -60,16 +61,9 @@ class InvoiceFilter:
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        return to_date(text)
     except ValueError:
         return None
-
-
-def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text else default
-    except ValueError:
-        return default
 
 
 def _utc_start(day: date) -> datetime:

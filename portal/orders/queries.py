@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from portal.catalog.models import Product
 from portal.extensions import db
 from portal.history.services import history_of
+from portal.inputs import db_int
 from portal.listing import (
     ListArgs,
     amount_range_clauses,
@@ -17,6 +18,7 @@ from portal.listing import (
     date_range_clauses,
     keyset_page,
     minor_to_decimal,
+    parse_id,
     parse_list_args,
     stream_rows,
 )
@@ -54,14 +56,10 @@ def parse_order_args(args) -> ListArgs:
     if fulfilment and fulfilment not in FULFILMENT_STATUSES:
         parsed.errors["fulfilment"] = "Unknown fulfilment status."
         fulfilment = ""
-    product = args.get("product", "").strip()
-    if product and not product.isdigit():
-        parsed.errors["product"] = "Unknown product."
-        product = ""
     parsed.extra = {
         "fulfilment": fulfilment,
         "customer": args.get("customer", "").strip()[:255],
-        "product": int(product) if product else None,
+        "product": parse_id(args.get("product", ""), "product", parsed.errors, "Unknown product."),
     }
     return parsed
 
@@ -87,7 +85,7 @@ def customer_clause(customer: str):
     from portal.auth.models import User
 
     if customer.isdigit():
-        return Order.customer_id == int(customer)
+        return Order.customer_id == (db_int(customer) or 0)  # an id past the column's range matches nothing
     return Order.customer_id.in_(select(User.id).where(User.email == customer.lower()))
 
 

@@ -12,6 +12,7 @@ from portal.admin.actions import actor, answer, first_error, require_found, sync
 from portal.auth.decorators import require_role, staff_blueprint_guard
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
+from portal.inputs import db_ids
 from portal.invoices.services import InvoiceError, issue_invoice
 from portal.listing import csv_response, url_builder
 from portal.orders import queries
@@ -66,7 +67,7 @@ def bulk():
         flash(first_error(form), "error")
         return redirect(back, 303)
     args = queries.parse_order_args(MultiDict(parse_qs(form.filter.data or "")))
-    ids = request.form.getlist("ids", type=int)
+    ids = db_ids(request.form.getlist("ids"))
     if form.scope.data == "selected" and not ids:
         flash("Tick at least one order first.", "error")
         return redirect(back, 303)

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal.inputs import IdField
 from portal.money import InvalidAmount, parse_amount
 from portal.orders.models import Order
 from portal.payments.models import Payment
@@ -31,7 +32,7 @@ class RefundForm(FlaskForm):
     """POST /admin/refunds and /admin/refunds/confirm. `amount` in rupees as typed; empty = all that remains.
     Quantities per order line come as `qty-<item id>` fields (see `lines()`)."""
 
-    payment_id = IntegerField("Payment", validators=[InputRequired("Choose the payment to refund.")])
+    payment_id = IdField("Payment", validators=[InputRequired("Choose the payment to refund.")])
     mode = SelectField("Refund by", choices=[("amount", "Amount"), ("lines", "Order lines")], default="amount")
     amount = StringField("Amount (₹)", validators=[Optional(), Length(max=20)])
     reason = SelectField("Reason", choices=REASON_CHOICES, validators=[DataRequired("Choose a reason.")])

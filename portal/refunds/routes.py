@@ -9,6 +9,7 @@ from portal.auth.decorators import role_required, staff_blueprint_guard
 from portal.extensions import db
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
+from portal.inputs import db_int
 from portal.listing import csv_response, display_count, url_builder
 from portal.money import InvalidAmount, format_money
 from portal.orders.models import Order
@@ -107,8 +108,8 @@ def _form_page(form: RefundForm, *, status: int = 200, step: str = "form", previ
 @role_required("finance")
 def new_refund():
     """The create form for ?payment_id= or ?order_id= (its first payment with money left)."""
-    payment = db.session.get(Payment, request.args.get("payment_id", type=int) or 0)
-    order = db.session.get(Order, request.args.get("order_id", type=int) or 0)
+    payment = db.session.get(Payment, db_int(request.args.get("payment_id")) or 0)
+    order = db.session.get(Order, db_int(request.args.get("order_id")) or 0)
     if payment is None and order is None:
         abort(404, description="Open a refund from an order or a captured payment.")
     form = RefundForm(formdata=None)

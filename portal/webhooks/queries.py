@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 
 from portal.extensions import db
+from portal.listing import to_date
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
 PER_PAGE = 25
@@ -35,7 +36,7 @@ CSV_COLUMNS = (
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text.strip()) if text and text.strip() else None
+        return to_date(text)
     except ValueError:
         return None
 

@@ -7,13 +7,13 @@ a processing failure marks the event `failed` and the gateway still gets its 2xx
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import JSON, bindparam, delete, select, text, update
 
 from portal.extensions import db
+from portal.inputs import loads_json
 from portal.timeutil import utcnow
 from portal.webhooks.handlers import Event, Handled, dispatch
 from portal.webhooks.models import WebhookEvent, WebhookRejection, WebhookStatus
@@ -49,20 +49,39 @@ def event_id_for(body: bytes, header: str | None) -> str:
     """Razorpay's X-Razorpay-Event-Id; without one, the body's hash (a resend has the same bytes)."""
     header = (header or "").strip()
     if header:
-        if len(header) > 80:
-            raise Rejected("malformed", "X-Razorpay-Event-Id is too long")
+        if len(header) > 80 or not header.isprintable():
+            raise Rejected("malformed", "X-Razorpay-Event-Id is too long or holds control characters")
         return header
     return "sha256:" + hashlib.sha256(body).hexdigest()[:64]
 
 
-def parse_body(body: bytes) -> dict:
+def parse_body(body: bytes | str) -> dict:
+    """The event document of a body; Rejected("malformed") for what is not one.
+
+    Unreadable JSON, and JSON nested deeper than MAX_JSON_DEPTH (a Razorpay event nests about six
+    levels), are refused like a bad signature: answered 400 and counted, never stored — so a hostile
+    body is not retried forever. NUL characters in strings (`\\u0000`, valid JSON) are dropped from the
+    parsed document: PostgreSQL text cannot hold them, and no Razorpay field carries one. The stored
+    raw body keeps them escaped, as received.
+    """
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejected("malformed", f"body is not JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("event"), str) or not data["event"]:
+        data = loads_json(body.decode("utf-8") if isinstance(body, bytes) else body)
+    except ValueError as exc:  # UnicodeDecodeError is one: the raw body is stored as UTF-8 text
+        raise Rejected("malformed", f"body is not JSON: {str(exc)[:200]}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str) or not without_nul(data["event"]):
         raise Rejected("malformed", "body is not a Razorpay event (no 'event' name)")
-    return data
+    return without_nul(data)
+
+
+def without_nul(value):
+    """`value` with NUL characters removed from every string in it, keys included (depth already bounded)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
 
 
 def _gateway_ids(event: Event) -> tuple[str | None, str | None]:
@@ -117,7 +136,7 @@ def store(event: Event, body: bytes, headers, *, claimed: bool = True) -> int | 
         "event_type": event.type,
         "status": WebhookStatus.PENDING.value,
         "signature_valid": True,
-        "headers": {name: headers[name] for name in KEPT_HEADERS if name in headers},
+        "headers": without_nul({name: headers[name] for name in KEPT_HEADERS if name in headers}),
         "payload": body.decode("utf-8"),
         "gateway_payment_id": payment_id,
         "gateway_order_id": order_id,
@@ -136,7 +155,7 @@ def store(event: Event, body: bytes, headers, *, claimed: bool = True) -> int | 
 def _finish(event_pk: int, handled: Handled | None, error: str | None) -> str:
     """Record how processing went, with one UPDATE; returns the event's new status."""
     if error is not None:
-        values = {"status": WebhookStatus.FAILED, "last_error": error[:2000]}
+        values = {"status": WebhookStatus.FAILED, "last_error": without_nul(error)[:2000]}
     else:
         values = {
             "status": WebhookStatus.IGNORED if handled.ignored else WebhookStatus.PROCESSED,
@@ -169,9 +188,9 @@ def run(row: WebhookEvent) -> WebhookEvent:
     event_pk = row.id
     event = Event(row.event_id, row.event_type)
     try:
-        event.body = json.loads(row.payload)
-    except ValueError as exc:
-        _finish(event_pk, None, f"stored payload is not JSON: {exc}")
+        event.body = parse_body(row.payload)
+    except Rejected as exc:
+        _finish(event_pk, None, f"stored payload is not an event: {exc}")
     else:
         process(event_pk, event)
     db.session.expire_all()
