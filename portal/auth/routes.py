@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,6 +9,7 @@ from portal.auth.forms import LoginForm
 from portal.auth.models import User
 from portal.auth.services import InvalidCredentials, authenticate, record_login
 from portal.extensions import db, limiter, login_manager
+from portal.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -28,16 +27,6 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never an open redirect."""
-    # Browsers read "\" as "/", so "/\evil.example" would leave the site like "//evil.example".
-    if target and "\\" in target:
-        return url_for("admin.dashboard")
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("admin.dashboard")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -52,7 +41,7 @@ def login():
         else:
             login_user(user)
             record_login(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")) or url_for("admin.dashboard"))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 

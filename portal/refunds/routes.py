@@ -13,6 +13,7 @@ from portal.listing import csv_response, display_count, url_builder
 from portal.money import InvalidAmount, format_money
 from portal.orders.models import Order
 from portal.payments.models import Payment
+from portal.redirects import safe_next
 from portal.refunds import queries
 from portal.refunds.errors import InvalidRefund, RefundError
 from portal.refunds.forms import (
@@ -21,7 +22,6 @@ from portal.refunds.forms import (
     RefundForm,
     form_context_for,
     new_form_token,
-    safe_next,
 )
 from portal.refunds.models import Refund
 from portal.refunds.reasons import reason_label
