@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
+from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.invoices.services import InvoiceError, issue_invoice
@@ -137,7 +138,7 @@ def detail_context(order, **forms) -> dict:
 
 @bp.get("/<int:order_id>")
 def order_detail(order_id: int):
-    order = require_found(queries.order_detail(order_id))
+    order = queries.order_detail(order_id) or gone_or_404("order", order_id)
     return render("orders/detail.html", "orders/_detail.html", **detail_context(order))
 
 

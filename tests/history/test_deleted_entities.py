@@ -30,3 +30,18 @@ def test_sqlite_tables_of_deletable_entities_use_autoincrement(db, table):
         pytest.skip("PostgreSQL sequences never hand out an id twice")
     sql = db.session.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
     assert "AUTOINCREMENT" in sql
+
+
+def test_a_deleted_orders_page_answers_410_with_its_history(auth, client, sandbox):
+    deleted = factories.order()
+    deleted_id, number = deleted.id, deleted.number
+    delete_order(deleted_id, actor=Actor.system("cleanup"), reason="test order")
+    auth.login_as("viewer")
+
+    response = client.get(f"/admin/orders/{deleted_id}")
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 410
+    assert f"Order #{deleted_id} was deleted by cleanup: test order." in html
+    assert "create" in html and "delete" in html and number not in html.split("History")[0]
+    assert client.get(f"/admin/orders/{deleted_id + 1000}").status_code == 404

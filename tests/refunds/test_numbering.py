@@ -37,3 +37,18 @@ def test_a_refund_created_after_a_delete_gets_a_new_number_and_its_own_history(p
         .order_by(HistoryEvent.id)
     ).all()
     assert trail[0].action == "create" and trail[-1].action == "delete"  # the deleted refund's story stays
+
+
+def test_a_deleted_refunds_page_answers_410_with_its_history(auth, client, paid, sandbox):
+    _, payment = paid(price=100000)
+    deleted = unsent_refund(sandbox, payment)
+    deleted_id = deleted.id
+    delete_refund(deleted_id, actor=ADMIN)
+    auth.login_as("viewer")
+
+    response = client.get(f"/admin/refunds/{deleted_id}")
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 410
+    assert f"Refund #{deleted_id} was deleted by admin@staff.test" in html
+    assert html.count("<li><time") >= 2 and "<strong>delete</strong>" in html  # created … deleted
