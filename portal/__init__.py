@@ -69,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_proxy(app: Flask) -> None:
     """Behind N trusted reverse proxies (TRUSTED_PROXIES), take the client address and scheme from their
-    X-Forwarded-* headers — otherwise every client shares the proxy's address and one login rate limit."""
+    X-Forwarded-* headers — otherwise every client shares the proxy's address in the sign-in throttle."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -58,24 +58,26 @@ class LoginThrottle:
     per_account: RateLimitItem
     per_address: RateLimitItem
 
-    def _keys(self, email: str, address: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-        account = hashlib.sha256(email.encode()).hexdigest()  # the caller normalises it
+    def _keys(self, account: str, address: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+        digest = hashlib.sha256(account.encode()).hexdigest()  # no email address in the storage's keys
         return [
-            (self.per_account, (_NAMESPACE, "account", account)),
+            (self.per_account, (_NAMESPACE, "account", digest)),
             (self.per_address, (_NAMESPACE, "address", address or "unknown")),
         ]
 
-    def check(self, email: str, address: str) -> None:
-        """Raise SignInThrottled, with the longest wait, while the account or the address is spent."""
+    def check(self, account: str, address: str) -> None:
+        """Raise SignInThrottled, with the longest wait, while the account (a normalised email) or the
+        address is spent."""
         if self.limiter is None:
             return
-        spent = [(item, ids) for item, ids in self._keys(email, address) if not self.limiter.test(item, *ids)]
+        spent = [(item, ids) for item, ids in self._keys(account, address) if not self.limiter.test(item, *ids)]
         if spent:
             raise SignInThrottled(max(self._wait(item, ids) for item, ids in spent))
 
-    def record_failure(self, email: str, address: str) -> None:
+    def record_failure(self, account: str, address: str) -> None:
+        """Count one failed sign-in against the account and the address."""
         if self.limiter is not None:
-            for item, ids in self._keys(email, address):
+            for item, ids in self._keys(account, address):
                 self.limiter.hit(item, *ids)
 
     def _wait(self, item: RateLimitItem, ids: tuple[str, ...]) -> int:
