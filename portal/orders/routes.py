@@ -21,6 +21,7 @@ from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm
 from portal.orders.services import OrderNotFound, advance_fulfilment, cancel_order, change_status
 from portal.orders.status import FULFILMENT, OrderStatus
 from portal.payments.reconcile import sync_order
+from portal.redirects import safe_next
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
 
@@ -62,7 +63,8 @@ def list_orders():
 def bulk():
     """Cancel pending orders (admin) or export (everyone) — on the ticked rows or on the whole filter."""
     form = BulkForm()
-    back = url_for(".list_orders") + ("?" + form.filter.data if form.filter.data else "")
+    listing = url_for(".list_orders")
+    back = safe_next(listing + ("?" + form.filter.data if form.filter.data else "")) or listing
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(back, 303)
