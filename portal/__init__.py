@@ -49,7 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature package plugs itself in (blueprints, CLI groups, hooks) through `init_app`."""
-    from portal import api, gateway, sandbox
+    from portal import api, gateway, sandbox, site
     from portal.admin import routes as admin
     from portal.auth import routes as auth
     from portal.checkout import routes as checkout
@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.refunds import routes as refunds
     from portal.webhooks import routes as webhooks
 
+    app.register_blueprint(site.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     # gateway first: the sandbox, API and webhooks use the adapter it builds.
@@ -68,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_proxy(app: Flask) -> None:
     """Behind N trusted reverse proxies (TRUSTED_PROXIES), take the client address and scheme from their
-    X-Forwarded-* headers — otherwise every client shares the proxy's address and one login rate limit."""
+    X-Forwarded-* headers — otherwise every client shares the proxy's address in the sign-in throttle."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix

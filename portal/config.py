@@ -79,7 +79,9 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Failed sign-ins only (portal and API), in a moving window: see portal/auth/throttle.py.
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "50 per 15 minutes"
     API_RATE_LIMIT = "120 per minute"
     API_TOKEN_TTL_HOURS = 24 * 30
     SANDBOX_WEBHOOK_SYNC = False  # deliver sandbox webhooks inline (tests) instead of in a thread

@@ -6,6 +6,8 @@ from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.history.deleted import EntityDeleted
+
 JSON_PREFIXES = ("/api/", "/webhooks/", "/v1/")
 
 
@@ -23,6 +25,12 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
         return _render(400, "csrf_failed", "The form expired or was not sent from this site. Reload and try again.")
+
+    @app.errorhandler(EntityDeleted)
+    def _deleted(error: EntityDeleted):
+        if wants_json():
+            return error_body("deleted", error.description, 410)
+        return render_template("history/deleted.html", error=error), 410
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -106,7 +106,7 @@ def parse_money(text: str, name: str, errors: dict) -> int | None:
     try:
         amount = parse_amount(text)
     except InvalidAmount:
-        errors[name] = "Use an amount like 250.00."
+        errors[name] = "Use an amount like 250.00. Digits 0–9; commas only between digit groups, as in 1,00,000.50."
         return None
     if abs(amount) > DB_INT_MAX:  # amounts are INTEGER columns: PostgreSQL refuses to compare with more
         errors[name] = f"Use an amount up to {DB_INT_MAX // 100:,}."

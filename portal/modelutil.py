@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.timeutil import utcnow
 
+# SQLite hands the highest rowid out again once its row is deleted; history rows, audit entries and
+# bookmarked admin URLs point at ids, so a deletable entity's table must never reuse one (PostgreSQL's
+# sequences never do). Use as the last item of `__table_args__`.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 def one_of(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)

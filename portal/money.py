@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 CURRENCY_SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£"}
 MINOR_DIGITS = 2  # every currency we sell in has two decimal places
-_AMOUNT_RE = re.compile(r"^\s*(\d{1,12})(?:\.(\d{1,2}))?\s*$")
+MAX_WHOLE_DIGITS = 12
+# ASCII digits only (re's \d also matches १०, ١٠ and every other script's digits). Commas, when present,
+# must group the whole part correctly: international 100,000.50 or Indian 1,00,000.50 — never 1,0,00.
+_WHOLE = (
+    r"(?P<plain>[0-9]+)"
+    r"|(?P<international>[1-9][0-9]{0,2}(?:,[0-9]{3})+)"
+    r"|(?P<indian>[1-9][0-9]?(?:,[0-9]{2})*,[0-9]{3})"
+)
+_AMOUNT_RE = re.compile(rf"\s*₹?(?P<whole>{_WHOLE})(?:\.(?P<fraction>[0-9]{{1,2}}))?\s*", re.ASCII)
+AMOUNT_HINT = "type the digits 0–9, with commas only between digit groups, like 250.00, 1,250.00 or 1,00,000.50"
 
 
 class CurrencyMismatch(ValueError):
@@ -72,12 +81,15 @@ def format_money(amount: int | None, currency: str = "INR") -> str:
 
 
 def parse_amount(text: str | None) -> int:
-    """Parse an admin-typed major-unit amount ("250", "250.5", "1,250.00") into minor units."""
-    cleaned = (text or "").replace(",", "").replace("₹", "")
-    match = _AMOUNT_RE.match(cleaned)
-    if not match:
-        raise InvalidAmount(f"{text!r} is not an amount like 250.00")
-    whole, fraction = match.group(1), (match.group(2) or "").ljust(MINOR_DIGITS, "0")
+    """Parse an admin-typed major-unit amount ("250", "250.5", "1,250.00", "₹1,00,000.50") into minor units.
+
+    Raises InvalidAmount, whose message says what is accepted, for anything else.
+    """
+    match = _AMOUNT_RE.fullmatch(text or "")
+    whole = match.group("whole").replace(",", "") if match else ""
+    if not match or len(whole) > MAX_WHOLE_DIGITS:
+        raise InvalidAmount(f"“{text or ''}” is not an amount: {AMOUNT_HINT}.")
+    fraction = (match.group("fraction") or "").ljust(MINOR_DIGITS, "0")
     return int(whole) * 100 + int(fraction)
 
 

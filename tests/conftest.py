@@ -71,6 +71,8 @@ def empty_tables() -> None:
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+            # Like RESTART IDENTITY: AUTOINCREMENT tables start again from 1 in the next test.
+            conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture

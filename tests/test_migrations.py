@@ -78,3 +78,30 @@ def scratch_postgres_database(server_url: str):
 def test_upgrade_on_an_empty_postgres_database_matches_the_models(postgres):
     with scratch_postgres_database(postgres.config["SQLALCHEMY_DATABASE_URI"]) as url:
         assert_fully_migrated(upgrade(url))
+
+
+def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_database(tmp_path):
+    """0002_h6 rebuilds tables that other rows point at (order items at orders): nothing may cascade away."""
+    from portal.orders.models import Order, OrderItem
+    from tests import factories
+
+    url = f"sqlite:///{tmp_path / 'populated.sqlite'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["db", "upgrade", "0001"]).exit_code == 0
+        orders = [factories.order(quantity=2).id for _ in range(3)]
+        items = db.session.query(OrderItem).count()
+        db.session.remove()
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        assert [o.id for o in db.session.query(Order).order_by(Order.id)] == orders
+        assert db.session.query(OrderItem).count() == items > 0
+        with db.engine.connect() as conn:
+            ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'orders'")).scalar()
+            assert "AUTOINCREMENT" in ddl
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.execute(text("DELETE FROM order_items WHERE order_id = :id"), {"id": orders[-1]})
+        db.session.execute(text("DELETE FROM orders WHERE id = :id"), {"id": orders[-1]})
+        db.session.commit()
+        assert factories.order().id > orders[-1]
+        db.session.remove()
+        db.engine.dispose()

@@ -54,6 +54,72 @@ def test_formatting_then_parsing_gives_the_same_paise(paise):
     assert parse_amount(format_money(paise, "INR")) == paise
 
 
+@pytest.mark.parametrize(
+    ("text", "paise"),
+    [("1,000.00", 100000), ("1,00,000.50", 10000050), ("100,000.50", 10000050), ("12,34,567", 123456700)],
+)
+def test_parse_amount_accepts_indian_and_international_grouping(text, paise):
+    assert parse_amount(text) == paise
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *["१०", "١٠", "१,०००.००", "１０", "٣.٥٠"],  # digits of other scripts
+        *["1,0,00", "1,00", "12,3456", "1,000,00", ",100", "100,", "1,,000", "0,100"],  # malformed grouping
+    ],
+)
+def test_parse_amount_refuses_other_digits_and_malformed_grouping_and_says_what_is_accepted(text):
+    with pytest.raises(InvalidAmount, match="digits 0–9, with commas only between digit groups"):
+        parse_amount(text)
+
+
+def _international(digits: str) -> str:
+    return f"{int(digits):,}"
+
+
+def _indian(digits: str) -> str:
+    return format_money(int(digits) * 100, "INR")[1:-3]  # "₹1,23,456.00" → "1,23,456"
+
+
+def _well_grouped(whole: str) -> bool:
+    """An independent statement of the rule: no commas, or every group right for one of the two styles."""
+    if "," not in whole:
+        return whole.isascii() and whole.isdigit()
+    digits = whole.replace(",", "")
+    return digits.isascii() and digits.isdigit() and whole in {_international(digits), _indian(digits)}
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1), st.integers(min_value=0, max_value=99))
+def test_both_groupings_and_none_parse_to_the_same_paise(rupees, paise):
+    for whole in (str(rupees), _international(str(rupees)), _indian(str(rupees))):
+        assert parse_amount(f"{whole}.{paise:02d}") == rupees * 100 + paise
+
+
+@given(st.from_regex(r"[0-9]{1,10}", fullmatch=True), st.lists(st.integers(min_value=0, max_value=10), max_size=4))
+def test_commas_anywhere_else_are_refused(digits, positions):
+    whole = digits
+    for position in sorted(set(positions), reverse=True):
+        whole = whole[:position] + "," + whole[position:]
+    if _well_grouped(whole):
+        assert parse_amount(whole) == int(digits) * 100
+    else:
+        with pytest.raises(InvalidAmount):
+            parse_amount(whole)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**6),
+    st.characters(categories=["Nd"]).filter(lambda c: not c.isascii()),
+    st.integers(min_value=0, max_value=7),
+)
+def test_a_digit_of_any_other_script_is_refused(rupees, digit, position):
+    text = str(rupees)
+    position = min(position, len(text))
+    with pytest.raises(InvalidAmount):
+        parse_amount(text[:position] + digit + text[position:])
+
+
 def test_money_refuses_floats_and_bools():
     with pytest.raises(TypeError):
         Money(250.0, "INR")

@@ -124,7 +124,7 @@ def test_login_is_rate_limited_past_the_configured_limit(app, make):
     with separate_app(
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         RATELIMIT_ENABLED=True,
-        LOGIN_RATE_LIMIT="3 per minute",
+        LOGIN_FAILURES_PER_ACCOUNT="3 per minute",
     ) as limited:
         client = limited.test_client()
         token = extract_csrf(client.get("/login").get_data(as_text=True))

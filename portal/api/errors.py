@@ -33,6 +33,8 @@ def register(bp) -> None:
         response = error_body(error.code, error.message, error.status, error.details)
         if error.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        if "retry_after" in error.details:
+            response.headers["Retry-After"] = str(error.details["retry_after"])
         return response
 
     @bp.errorhandler(InvalidItems)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, request
 
 from portal.api.auth import current_token, require_customer
 from portal.api.errors import ApiError
 from portal.api.openapi import responses, spec
 from portal.api.schemas import RevokedResponse, TokenRequest, TokenResponse
 from portal.api.serializers import aware
-from portal.auth.services import InvalidCredentials, authenticate, issue_token, revoke_token
-from portal.extensions import limiter
+from portal.auth.services import InvalidCredentials, issue_token, revoke_token, sign_in
+from portal.auth.throttle import SignInThrottled
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/auth")
-# Password guessing is limited per client address, whatever token is (or is not) presented.
-limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])(bp)
 
 
 @bp.post("/token")
@@ -22,7 +20,9 @@ limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])(bp)
 def issue(json: TokenRequest):
     """Sign in with a customer's email and password; answers a bearer token and its expiry."""
     try:
-        user = authenticate(json.email, json.password, staff=False)
+        user = sign_in(json.email, json.password, address=request.remote_addr, staff=False)
+    except SignInThrottled as exc:
+        raise ApiError(429, "too_many_requests", str(exc), {"retry_after": exc.retry_after}) from None
     except InvalidCredentials:
         raise ApiError(401, "invalid_credentials", "Wrong email or password.") from None
     raw, token = issue_token(user)

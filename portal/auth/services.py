@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.auth.models import ApiToken, Role, User, hash_token
+from portal.auth.throttle import login_throttle
 from portal.extensions import db
 from portal.timeutil import utcnow
 
@@ -58,6 +59,21 @@ def authenticate(email: str, password: str, *, staff: bool | None = None) -> Use
     if staff is not None and user.is_staff != staff:
         raise InvalidCredentials
     return user
+
+
+def sign_in(email: str, password: str, *, address: str, staff: bool) -> User:
+    """`authenticate` behind the failed-sign-in throttle (portal and API alike).
+
+    Raises SignInThrottled, before any password is checked, while the account or the client address has
+    used up its failures; a wrong password counts against both and raises InvalidCredentials.
+    """
+    throttle, account = login_throttle(), normalise_email(email)
+    throttle.check(account, address)
+    try:
+        return authenticate(email, password, staff=staff)
+    except InvalidCredentials:
+        throttle.record_failure(account, address)
+        raise
 
 
 def record_login(user: User) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.invoices.status import InvoiceStatus
-from portal.modelutil import Timestamps, non_negative, one_of
+from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
 
 
 class DocumentSequence(db.Model):
@@ -29,6 +29,7 @@ class Invoice(Timestamps, db.Model):
         *non_negative("subtotal", "tax", "cgst", "sgst", "igst", "total"),
         UniqueConstraint("financial_year", "sequence_no"),
         Index("ix_invoices_issued_at", "issued_at", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.modelutil import Timestamps, non_negative, one_of
+from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
 from portal.orders.status import ORDER, PAYABLE, FulfilmentStatus, OrderStatus
 
 
@@ -23,6 +23,7 @@ class Order(Timestamps, db.Model):
         # Admin list keyset pages: (sort column, id) so a seek + ORDER BY ... LIMIT reads only one page.
         Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_status_total", "status", "total", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

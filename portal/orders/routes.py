@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
+from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.inputs import db_ids
@@ -21,6 +22,7 @@ from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm
 from portal.orders.services import OrderNotFound, advance_fulfilment, cancel_order, change_status
 from portal.orders.status import FULFILMENT, OrderStatus
 from portal.payments.reconcile import sync_order
+from portal.redirects import safe_next
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
 
@@ -62,7 +64,8 @@ def list_orders():
 def bulk():
     """Cancel pending orders (admin) or export (everyone) — on the ticked rows or on the whole filter."""
     form = BulkForm()
-    back = url_for(".list_orders") + ("?" + form.filter.data if form.filter.data else "")
+    listing = url_for(".list_orders")
+    back = safe_next(listing + ("?" + form.filter.data if form.filter.data else "")) or listing
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(back, 303)
@@ -138,7 +141,7 @@ def detail_context(order, **forms) -> dict:
 
 @bp.get("/<int:order_id>")
 def order_detail(order_id: int):
-    order = require_found(queries.order_detail(order_id))
+    order = queries.order_detail(order_id) or gone_or_404("order", order_id)
     return render("orders/detail.html", "orders/_detail.html", **detail_context(order))
 
 

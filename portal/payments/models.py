@@ -6,7 +6,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.modelutil import Timestamps, non_negative, one_of
+from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
 from portal.payments.status import PAYMENT, SETTLED, DisputeStatus, PaymentStatus
 
 
@@ -20,6 +20,7 @@ class Payment(Timestamps, db.Model):
         Index("ix_payments_created_id", "created_at", "id"),  # admin list keyset pages
         # Dashboard revenue per day: an index-only range scan by capture time.
         Index("ix_payments_captured_at", "captured_at", postgresql_include=["status", "amount", "amount_refunded"]),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
 from portal.gateway.base import GatewayRejected, GatewayUnavailable
+from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.listing import csv_response, url_builder
@@ -72,7 +73,7 @@ def detail_context(payment, **forms) -> dict:
 
 @bp.get("/<int:payment_id>")
 def payment_detail(payment_id: int):
-    payment = require_found(queries.payment_detail(payment_id))
+    payment = queries.payment_detail(payment_id) or gone_or_404("payment", payment_id)
     return render("payments/detail.html", "payments/_detail.html", **detail_context(payment))
 
 

@@ -14,6 +14,7 @@ from portal.inputs import IdField
 from portal.money import InvalidAmount, parse_amount
 from portal.orders.models import Order
 from portal.payments.models import Payment
+from portal.redirects import safe_next
 from portal.refunds.lines import remaining_quantities
 from portal.refunds.reasons import REFUND_REASONS
 from portal.refunds.services import MAX_NOTES
@@ -68,13 +69,6 @@ class ProcessRefundForm(FlaskForm):
     offline_reference = StringField("Reference of a refund made outside the gateway", validators=[Length(max=120)])
 
 
-def safe_next(url: str | None) -> str | None:
-    """Only a path on this site (no scheme, no //host): where to go after creating a refund."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return None
-
-
 @dataclass
 class PaymentChoice:
     payment: Payment
@@ -117,7 +111,7 @@ def form_context_for(
     selected = payment.id if payment is not None else next((c.payment.id for c in choices if c.refundable), None)
     if form.payment_id.data is None:
         form.payment_id.data = selected
-    form.next.data = form.next.data or next_url or _page_of(order, payment)
+    form.next.data = safe_next(form.next.data) or next_url or _page_of(order, payment)
     return CreateFormContext(order, choices, remaining_quantities(order), form.payment_id.data, form)
 
 

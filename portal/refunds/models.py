@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.modelutil import Timestamps, one_of
+from portal.modelutil import NEVER_REUSE_IDS, Timestamps, one_of
 from portal.refunds.status import RefundStatus
 
 
@@ -17,6 +17,7 @@ class Refund(Timestamps, db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_refunds_status_created", "status", "created_at", "id"),
         Index("ix_refunds_amount", "amount"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

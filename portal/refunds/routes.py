@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from portal.admin.actions import actor, first_error, require_found
 from portal.auth.decorators import role_required, staff_blueprint_guard
 from portal.extensions import db
+from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.inputs import db_int
@@ -14,6 +15,7 @@ from portal.listing import csv_response, display_count, url_builder
 from portal.money import InvalidAmount, format_money
 from portal.orders.models import Order
 from portal.payments.models import Payment
+from portal.redirects import safe_next
 from portal.refunds import queries
 from portal.refunds.errors import InvalidRefund, RefundError
 from portal.refunds.forms import (
@@ -22,7 +24,6 @@ from portal.refunds.forms import (
     RefundForm,
     form_context_for,
     new_form_token,
-    safe_next,
 )
 from portal.refunds.models import Refund
 from portal.refunds.reasons import reason_label
@@ -83,7 +84,7 @@ def _detail_context(refund: Refund) -> dict:
 
 @bp.get("/<int:refund_id>")
 def refund_detail(refund_id: int):
-    refund = require_found(queries.refund_detail(refund_id))
+    refund = queries.refund_detail(refund_id) or gone_or_404("refund", refund_id)
     return render("refunds/detail.html", "refunds/_detail.html", **_detail_context(refund))
 
 

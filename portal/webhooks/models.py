@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.modelutil import one_of
+from portal.modelutil import NEVER_REUSE_IDS, one_of
 from portal.timeutil import utcnow
 
 
@@ -25,6 +25,7 @@ class WebhookEvent(db.Model):
         one_of("status", WebhookStatus),
         Index("ix_webhook_events_status_received", "status", "received_at", "id"),
         Index("ix_webhook_events_type_received", "event_type", "received_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

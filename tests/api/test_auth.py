@@ -76,7 +76,7 @@ def limited_app(app):
         SANDBOX_DATABASE_URL=app.config.get("SANDBOX_DATABASE_URL"),
         RATELIMIT_ENABLED=True,
         API_RATE_LIMIT="3 per minute",
-        LOGIN_RATE_LIMIT="2 per minute",
+        LOGIN_FAILURES_PER_ACCOUNT="2 per minute",
     )
     yield limited
     limiter.enabled = was_enabled
