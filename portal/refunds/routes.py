@@ -211,7 +211,7 @@ def process(refund_id: int):
 
 
 @bp.route("/<int:refund_id>", methods=["PATCH"])
-@bp.post("/<int:refund_id>/edit")
+@bp.route("/<int:refund_id>/edit", methods=["PATCH", "POST"])  # url_for builds this one: HTMX PATCHes it
 @role_required("finance")
 def edit(refund_id: int):
     """Change the reason and notes only."""

@@ -15,3 +15,10 @@ document.addEventListener("htmx:responseError", (event) => {
   message.textContent = text;
   flashes.replaceChildren(message);
 });
+
+// The CSRF token travels as the X-CSRFToken header (hx-headers on <body>) on every htmx request; the
+// forms' hidden csrf_token field is for the no-JS post only, so it is left out of htmx requests and never
+// lands in a URL or a request log.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.headers["X-CSRFToken"]) delete event.detail.parameters.csrf_token;
+});

@@ -161,3 +161,35 @@ def login(live_server):
         return user
 
     return _login
+
+
+class Sent:
+    """The state-changing requests a page sent to the portal (method, url, body, headers), in order."""
+
+    def __init__(self, page):
+        self.requests = []
+        page.on("request", self._record)
+
+    def _record(self, request) -> None:
+        if request.method != "GET" and "/admin/" in request.url:
+            self.requests.append(request)
+
+    def htmx(self) -> list:
+        return [r for r in self.requests if r.headers.get("hx-request") == "true"]
+
+    def assert_csrf_only_in_header(self) -> None:
+        """Every htmx mutation carried X-CSRFToken and no csrf_token parameter (which could reach access logs)."""
+        sent = self.htmx()
+        assert sent, "no htmx request was sent"
+        for request in sent:
+            assert request.headers.get("x-csrftoken"), f"{request.method} {request.url} has no X-CSRFToken header"
+            assert "csrf_token" not in request.url, f"{request.method} {request.url} puts the token in the URL"
+            assert "csrf_token" not in (request.post_data or ""), f"{request.method} {request.url} sends it in the body"
+
+
+@pytest.fixture
+def sent(page):
+    """`sent.requests` / `sent.htmx()`: what the page sent; `sent.assert_csrf_only_in_header()` after HTMX actions.
+    Also accepts every hx-confirm dialog, as an admin clicking OK would."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    return Sent(page)

@@ -117,3 +117,102 @@ def test_orders_list_reads_on_a_phone(page, login, make):
     # The filters fit the screen; only the table scrolls sideways, inside its own box.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "orders-list-phone")
+
+
+# ---------------------------------------------------------------- every action of the order page, JS on
+
+
+def test_admin_changes_an_order_status_in_place(page, login, sent, make):
+    order = make.order()
+    login(page, "admin")
+    page.goto(f"/admin/orders/{order.id}")
+    page.locator("#status-select").select_option("expired")
+    page.locator("#status-reason").fill("customer never paid")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("#order-status")).to_have_text("expired")
+    expect(page.locator("#order-detail").get_by_role("status")).to_have_text(f"Order {order.number} is now expired.")
+    expect(page.locator("#timeline")).to_contain_text("customer never paid")
+    sent.assert_csrf_only_in_header()
+
+
+def test_admin_moves_fulfilment_of_physical_goods_along(page, login, sent, make):
+    order, _ = make.paid_order(products=[make.product(kind="physical", title="Printed workbook")])
+    login(page, "admin")
+    page.goto(f"/admin/orders/{order.id}")
+    page.locator("#fulfilment-select").select_option("processing")
+    page.locator("#fulfilment-note").fill("packed")
+    page.get_by_role("button", name="Update fulfilment").click()
+    expect(page.locator("#order-detail").get_by_role("status")).to_have_text("Fulfilment is now processing.")
+    expect(page.locator("#order-detail h1")).to_contain_text("processing")
+    # The form now offers the next step only.
+    expect(page.locator("#fulfilment-select option")).to_have_text(["shipped"])
+    sent.assert_csrf_only_in_header()
+
+
+def test_sync_from_gateway_marks_an_order_paid_that_the_webhook_missed(page, login, sent, sandbox, make):
+    from portal.gateway import get_gateway
+
+    gateway_order = get_gateway().create_order(amount=118000, currency="INR", receipt="sync", notes={})
+    order = make.order(products=[make.product(price=100000)], gateway_order_id=gateway_order["id"])
+    sandbox.set_faults(drop_webhooks=True)
+    sandbox.pay(gateway_order["id"])  # paid at the gateway; its webhooks never reach us
+    login(page, "finance")
+    page.goto(f"/admin/orders/{order.id}")
+    expect(page.locator("#order-status")).to_have_text("pending")
+    page.get_by_role("button", name="Sync from gateway").click()
+    expect(page.locator("#order-status")).to_have_text("paid")
+    expect(page.locator("#order-detail").get_by_role("status").first).to_be_visible()
+    sent.assert_csrf_only_in_header()
+
+
+def test_deleting_a_pending_order_with_the_box_ticked_lands_on_the_list(page, login, sent, make):
+    order = make.order()
+    login(page, "admin")
+    page.goto(f"/admin/orders/{order.id}")
+    page.locator("#delete-confirm").check()
+    page.get_by_role("button", name="Delete order").click()
+    page.wait_for_url(re.compile(r"/admin/orders$"))
+    expect(page.locator("#flashes")).to_contain_text(f"Order {order.number} deleted.")
+    expect(page.get_by_role("link", name=order.number)).to_have_count(0)
+    (delete,) = sent.htmx()
+    assert delete.method == "DELETE" and "?" not in delete.url
+    sent.assert_csrf_only_in_header()
+
+
+def test_bulk_cancel_of_ticked_rows(page, login, sent, make):
+    keep, first, second = make.order(), make.order(), make.order()
+    login(page, "admin")
+    page.goto("/admin/orders")
+    page.get_by_label(f"Select {first.number}").check()
+    page.get_by_label(f"Select {second.number}").check()
+    page.get_by_label("Bulk action").select_option("cancel")
+    page.get_by_label("Reason for cancelling").fill("duplicate checkout")
+    page.locator("#bulk-form").get_by_role("button", name="Apply").click()
+    expect(page.locator("#flashes")).to_contain_text("Cancelled 2")
+    for order, status in ((first, "cancelled"), (second, "cancelled"), (keep, "pending")):
+        expect(page.locator(f"#order-row-{order.id} .badge")).to_have_text(status)
+
+
+def test_bulk_issue_of_missing_invoices(page, login, sent, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTO_INVOICE", False)  # paid orders without their invoice
+    order, _ = make.paid_order()
+    login(page, "finance")
+    page.goto("/admin/orders?status=paid")
+    page.get_by_label(f"Select {order.number}").check()
+    page.get_by_label("Bulk action").select_option("invoice")
+    page.locator("#bulk-form").get_by_role("button", name="Apply").click()
+    expect(page.locator("#flashes")).to_contain_text("Invoiced 1")
+    page.get_by_role("link", name=order.number).click()
+    expect(page.locator("#order-detail")).to_contain_text("issued")
+
+
+def test_bulk_export_of_ticked_rows_downloads_only_those(page, login, make):
+    ticked, other = make.order(), make.order()
+    login(page, "viewer")
+    page.goto("/admin/orders")
+    page.get_by_label(f"Select {ticked.number}").check()
+    page.get_by_label("Bulk action").select_option("export")
+    with page.expect_download() as info:
+        page.locator("#bulk-form").get_by_role("button", name="Apply").click()
+    text = open(info.value.path(), encoding="utf-8").read()  # noqa: SIM115 (read once)
+    assert ticked.number in text and other.number not in text
