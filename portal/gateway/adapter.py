@@ -50,6 +50,10 @@ class RazorpayGateway:
     def fetch_order(self, order_id: str) -> dict:
         return self._call("fetch_order", lambda: self.client.order.fetch(order_id), safe=True)
 
+    def find_orders_by_receipt(self, receipt: str) -> list[dict]:
+        answer = self._call("find_orders_by_receipt", lambda: self.client.order.all({"receipt": receipt}), safe=True)
+        return list(answer.get("items", []))
+
     def fetch_order_payments(self, order_id: str) -> list[dict]:
         answer = self._call("fetch_order_payments", lambda: self.client.order.payments(order_id), safe=True)
         return list(answer.get("items", []))

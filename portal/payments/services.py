@@ -247,7 +247,9 @@ def _capture(payment_id: int, actor: Actor, *, settling: bool = False) -> Paymen
         db.session.refresh(payment, with_for_update=True)
         if settling and payment.status != PaymentStatus.AUTHORIZED:
             db.session.commit()
-            return PaymentOutcome(payment, order)
+            outcome = PaymentOutcome(payment, order)
+            _after_commit(outcome)  # idempotent hooks: answer as the capturing caller does (invoice issued)
+            return outcome
         if payment.status != PaymentStatus.AUTHORIZED:
             raise IllegalTransition("payment", payment.status, PaymentStatus.CAPTURED)
         if not order.is_payable:

@@ -74,6 +74,11 @@ def create_order():
     return jsonify(sandbox().create_order(body()))
 
 
+@bp.get("/orders")
+def list_orders():
+    return jsonify(sandbox().list_orders(request.args.to_dict()))
+
+
 @bp.get("/orders/<order_id>")
 def fetch_order(order_id):
     return jsonify(sandbox().fetch("order", order_id))
