@@ -33,5 +33,11 @@ class RefundActionNotAllowed(RefundError):
     status = 409
 
 
+class RefundNotSent(RefundError):
+    """The refund is saved as pending, but the gateway did not take it (down, or no answer in time)."""
+
+    status = 503
+
+
 class UnknownGatewayPayment(LookupError):
     pass
