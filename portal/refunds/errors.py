@@ -33,6 +33,12 @@ class RefundActionNotAllowed(RefundError):
     status = 409
 
 
+class RefundExceedsCaptured(RefundError, ValueError):
+    """A gateway refund that would make the payment's refunds exceed its capture: refused, never stored."""
+
+    status = 409
+
+
 class RefundNotSent(RefundError):
     """The refund is saved as pending, but the gateway did not take it (down, or no answer in time)."""
 
