@@ -18,6 +18,7 @@ from portal.orders.models import Order
 from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
 from portal.payments.status import SETTLED, PaymentStatus
+from portal.refunds.invariants import over_refunded_payments
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
 from portal.timeutil import utcnow
@@ -132,6 +133,7 @@ def attention() -> dict:
         "failed_webhooks": _panel(failed_hooks, WebhookEvent.received_at),
         "stuck_refunds": _panel(stuck, Refund.created_at),
         "paid_without_invoice": _panel(no_invoice, Order.created_at),
+        "over_refunded": _panel(over_refunded_payments(), Payment.updated_at),
     }
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from portal.gateway.base import Gateway, GatewayError, GatewayRejected, GatewayUnavailable
+from portal.gateway.base import Gateway, GatewayError, GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
 
-__all__ = ["Gateway", "GatewayError", "GatewayRejected", "GatewayUnavailable", "build_gateway", "get_gateway"]
+__all__ = [
+    "Gateway",
+    "GatewayError",
+    "GatewayOutcomeUnknown",
+    "GatewayRejected",
+    "GatewayUnavailable",
+    "build_gateway",
+    "get_gateway",
+]
 
 # The in-process sandbox's address: `.invalid` can never resolve, so nothing leaves the process.
 INPROCESS_SANDBOX_URL = "http://sandbox.invalid"
@@ -23,7 +31,7 @@ def init_app(app: Flask) -> None:
 def build_gateway(app: Flask, **overrides) -> Gateway:
     """The Razorpay adapter for this app's configuration: real Razorpay, a sandbox by URL, or the
     in-process sandbox (PAYMENT_GATEWAY=sandbox with RAZORPAY_BASE_URL empty). `overrides` (timeout,
-    retries, backoff) are for tests."""
+    retries, backoff) are for tests. GATEWAY_TIMEOUT_SECONDS bounds one call including its retries."""
     from portal.config import normalise_gateway_base_url
     from portal.gateway.adapter import RazorpayGateway
     from portal.gateway.transport import TimeoutSession, WSGITransport

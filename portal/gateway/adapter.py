@@ -2,9 +2,11 @@
 imports `razorpay`. Talks to api.razorpay.com, to a standalone sandbox by URL, or in-process to the sandbox.
 
 Every call has a timeout, is logged (`portal.gateway`: operation, duration, outcome) and ends in a result,
-`GatewayRejected` (the gateway said no) or `GatewayUnavailable` (timeout, connection, 5xx, garbage).
+`GatewayRejected` (the gateway said no), `GatewayUnavailable` (not sent: connection refused) or
+`GatewayOutcomeUnknown` (sent, then a read timeout, a 5xx or garbage: it may have taken effect).
 Only reads and refunds (which carry X-Refund-Idempotency) are retried; creating an order, capturing or
 creating/cancelling a link is never retried blindly, because its first attempt may have succeeded.
+Retries stay inside the call's budget (the session timeout): a caller waits at most about that long in all.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import razorpay
 import requests
 from razorpay.errors import BadRequestError, SignatureVerificationError
 
-from portal.gateway.base import GatewayRejected, GatewayUnavailable
+from portal.gateway.base import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
 
 log = logging.getLogger("portal.gateway")
 
@@ -40,6 +42,7 @@ class RazorpayGateway:
         self.key_id = key_id
         self.webhook_secret = webhook_secret
         self.retries, self.backoff, self.checkout_base = retries, backoff, checkout_base
+        self.session = session
         self.client = razorpay.Client(session=session, auth=(key_id, key_secret), base_url=base_url.rstrip("/"))
         self.client.set_app_details({"title": "portal", "version": "1.0"})
 
@@ -50,6 +53,10 @@ class RazorpayGateway:
 
     def fetch_order(self, order_id: str) -> dict:
         return self._call("fetch_order", lambda: self.client.order.fetch(order_id), safe=True)
+
+    def find_orders_by_receipt(self, receipt: str) -> list[dict]:
+        answer = self._call("find_orders_by_receipt", lambda: self.client.order.all({"receipt": receipt}), safe=True)
+        return list(answer.get("items", []))
 
     def fetch_order_payments(self, order_id: str) -> list[dict]:
         answer = self._call("fetch_order_payments", lambda: self.client.order.payments(order_id), safe=True)
@@ -161,16 +168,19 @@ class RazorpayGateway:
 
     def _call(self, operation: str, call: Callable[[], dict], *, safe: bool = False) -> dict:
         attempts = 1 + (self.retries if safe else 0)
+        deadline = time.monotonic() + self.session.default_timeout  # the whole call's budget, retries included
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
-                result = call()
+                with self.session.budget(deadline):
+                    result = call()
             except Exception as exc:
                 failure = _translate(exc)
                 _log(operation, started, attempt, type(failure).__name__, str(failure))
-                if isinstance(failure, GatewayRejected) or attempt == attempts:
+                pause = self.backoff * 2 ** (attempt - 1)
+                if isinstance(failure, GatewayRejected) or attempt == attempts or time.monotonic() + pause >= deadline:
                     raise failure from exc
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(pause)
                 continue
             _log(operation, started, attempt, "ok", "")
             return _as_dict(result)
@@ -178,16 +188,19 @@ class RazorpayGateway:
 
 
 def _translate(exc: Exception) -> GatewayRejected | GatewayUnavailable:
+    """The gateway said no; the request never left (connect failed); or it left and the answer is lost."""
     if isinstance(exc, BadRequestError):
         return GatewayRejected(str(exc) or "The gateway refused the request")
     if isinstance(exc, razorpay.errors.ServerError | razorpay.errors.GatewayError):
-        return GatewayUnavailable(f"gateway error: {exc}")
+        return GatewayOutcomeUnknown(f"gateway error: {exc}")
+    if isinstance(exc, requests.ConnectTimeout | requests.ConnectionError):  # before a byte of the request
+        return GatewayUnavailable(f"gateway unreachable: {type(exc).__name__}")
     if isinstance(exc, requests.Timeout):
-        return GatewayUnavailable("gateway timed out")
-    if isinstance(exc, requests.RequestException | ValueError):  # connection errors, non-JSON answers
-        return GatewayUnavailable(f"gateway unreachable or answered garbage: {type(exc).__name__}")
+        return GatewayOutcomeUnknown("gateway timed out after the request was sent")
+    if isinstance(exc, requests.RequestException | ValueError):  # a broken or non-JSON answer (an HTML 503)
+        return GatewayOutcomeUnknown(f"gateway answered garbage: {type(exc).__name__}")
     log.exception("unexpected failure talking to the gateway")
-    return GatewayUnavailable(f"unexpected gateway failure: {type(exc).__name__}")
+    return GatewayOutcomeUnknown(f"unexpected gateway failure: {type(exc).__name__}")
 
 
 def _as_dict(result) -> dict:

@@ -3,7 +3,10 @@
 Entities are plain dicts shaped exactly like Razorpay's (see shared razorpay-reference.md):
 `{"id": "pay_...", "entity": "payment", "amount": 50000, "currency": "INR", "status": ...}`.
 Every failure is one of two exceptions: the gateway said no (`GatewayRejected`), or it could not
-be reached or broke (`GatewayUnavailable`). Nothing else escapes an adapter.
+be reached or broke (`GatewayUnavailable`). Nothing else escapes an adapter. `GatewayUnavailable`
+has one refinement, `GatewayOutcomeUnknown`: the request was sent and no usable answer came back
+(a read timeout, a 5xx), so whether it took effect is unknown — only a fetch (sync, reconcile, the
+webhook) can tell. A plain `GatewayUnavailable` means it was never sent (connection refused).
 """
 
 from __future__ import annotations
@@ -24,7 +27,26 @@ class GatewayRejected(GatewayError):
 
 
 class GatewayUnavailable(GatewayError):
-    """Timeout, connection error or a 5xx: the outcome is unknown; safe retries only."""
+    """The gateway could not be reached: the request was not sent, nothing changed there."""
+
+    outcome_known = True
+
+
+class GatewayOutcomeUnknown(GatewayUnavailable):
+    """Sent, but no usable answer (read timeout, 5xx): it may have taken effect at the gateway."""
+
+    outcome_known = False
+
+
+def unavailable_message(error: GatewayUnavailable, what: str) -> str:
+    """What staff are told when `what` (a capture, a refund) met an unavailable gateway."""
+    if error.outcome_known:
+        return f"The gateway could not be reached, so the {what} was not sent; nothing was changed. Try again shortly."
+    return (
+        f"The gateway did not answer in time, so the outcome of the {what} is unknown: it may have gone "
+        "through. Nothing is recorded here until the gateway confirms it: its webhook, “Sync from gateway” "
+        "or `flask payments reconcile` will settle it."
+    )
 
 
 class Gateway(Protocol):
@@ -32,6 +54,10 @@ class Gateway(Protocol):
 
     def create_order(self, *, amount: int, currency: str, receipt: str, notes: dict) -> dict: ...
     def fetch_order(self, order_id: str) -> dict: ...
+    def find_orders_by_receipt(self, receipt: str) -> list[dict]:
+        """Gateway orders created with this receipt, newest first (finds one whose create timed out)."""
+        ...
+
     def fetch_order_payments(self, order_id: str) -> list[dict]: ...
     def fetch_payment(self, payment_id: str) -> dict: ...
     def capture_payment(self, payment_id: str, amount: int, currency: str) -> dict: ...

@@ -9,7 +9,9 @@ raises `requests.exceptions.ReadTimeout` while the app finishes its work, as a r
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -22,16 +24,32 @@ DEFAULT_TIMEOUT = 10.0
 
 
 class TimeoutSession(requests.Session):
-    """A session whose every request has a timeout (the Razorpay SDK sets none)."""
+    """A session whose every request has a timeout (the Razorpay SDK sets none), shortened inside a
+    `budget(deadline)` block so that retries never make a caller wait past the deadline."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT):
         super().__init__()
         self.default_timeout = timeout
+        self._deadline = threading.local()  # one session serves every thread of the process
+
+    @contextmanager
+    def budget(self, deadline: float):
+        self._deadline.value = deadline
+        try:
+            yield
+        finally:
+            self._deadline.value = None
 
     def request(self, method, url, **kwargs):
         if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
+            kwargs["timeout"] = self._remaining()
         return super().request(method, url, **kwargs)
+
+    def _remaining(self) -> float:
+        deadline = getattr(self._deadline, "value", None)
+        if deadline is None:
+            return self.default_timeout
+        return max(min(self.default_timeout, deadline - time.monotonic()), 0.05)
 
 
 class WSGITransport(BaseAdapter):

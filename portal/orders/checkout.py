@@ -1,7 +1,8 @@
 """Customer checkout: idempotent order placing, gateway orders, payment links, cancel and expiry.
 
-Every function owns its transaction, and none holds a row lock across a gateway call: the database
-work before and after the call are separate short transactions.
+Every function owns its transaction. Only `open_gateway_order` holds a row lock (the one order's) across
+gateway calls, because nothing else makes a gateway order exactly-once; elsewhere the database work
+before and after a call are separate short transactions.
 """
 
 from __future__ import annotations
@@ -81,46 +82,71 @@ def _record_gateway_trouble(order_id: int, what: str, error: Exception) -> None:
 
 
 def open_gateway_order(order_id: int) -> Order:
-    """Make sure a payable order has its gateway order (created on first need). Commits.
+    """Make sure a payable order has its gateway order (created on first need, exactly once). Commits.
 
-    The network call runs with no database transaction open; the row is locked only to store the
-    result. A gateway failure leaves the order pending with no gateway order, records it in the
-    history and re-raises GatewayUnavailable / GatewayRejected; the next payment request retries.
+    Razorpay has no idempotency header for orders, but the receipt is ours (the order number): under
+    the order's row lock — so concurrent requests for one order wait here instead of creating their own —
+    an existing gateway order with our receipt (left by a create that timed out) is adopted, and only
+    when there is none is one created. The lock is held across at most two bounded gateway calls, and
+    only this order's requests wait for it. A gateway failure leaves the order pending with no gateway
+    order, records it in the history and re-raises GatewayUnavailable / GatewayRejected (a timed-out
+    create is found by its receipt on the next request).
     """
     order = db.session.get(Order, order_id)
     if order is None:
         raise OrderNotFound(order_id)
     if order.gateway_order_id:
         return order
-    _require_payable(order)
-    params = {
-        "amount": order.total,
-        "currency": order.currency,
-        "receipt": order.number,
-        "notes": {"order_id": str(order.id), "order_number": order.number},
-    }
-    db.session.commit()  # end the read transaction before talking to the gateway
-    try:
-        entity = get_gateway().create_order(**params)
-    except GatewayError as exc:
-        _record_gateway_trouble(order_id, "gateway order not created", exc)
-        raise
-    return _store_gateway_order(order_id, entity["id"])
-
-
-def _store_gateway_order(order_id: int, gateway_order_id: str) -> Order:
     try:
         order = get_order_for_update(order_id)
-        if order.gateway_order_id is None:  # a concurrent request may have stored its own first
-            order.gateway_order_id = gateway_order_id
-            record_event(
-                order, action="gateway_order", actor=Actor.system("checkout"), reason=f"{gateway_order_id} created"
-            )
+        if order.gateway_order_id is None:
+            _require_payable(order)
+            _attach_gateway_order(order)
         db.session.commit()
+    except GatewayError as exc:
+        db.session.rollback()
+        _record_gateway_trouble(order_id, "gateway order not created", exc)
+        raise
     except Exception:
         db.session.rollback()
         raise
     return order
+
+
+def _attach_gateway_order(order: Order) -> None:
+    """Adopt the gateway order carrying this order's receipt, or create it; record which (and any extras)."""
+    gateway = get_gateway()
+    found = [g for g in gateway.find_orders_by_receipt(order.receipt) if _is_ours(g, order)]
+    if found:
+        chosen = _preferred(found)
+        note = f"{chosen['id']} adopted (found by receipt {order.receipt})"
+        extras = [g["id"] for g in found if g is not chosen]
+        if extras:
+            note += f"; unused gateway orders with the same receipt: {', '.join(extras)}"
+    else:
+        chosen = gateway.create_order(
+            amount=order.total,
+            currency=order.currency,
+            receipt=order.receipt,
+            notes={"order_id": str(order.id), "order_number": order.number},
+        )
+        note = f"{chosen['id']} created"
+    order.gateway_order_id = chosen["id"]
+    record_event(order, action="gateway_order", actor=Actor.system("checkout"), reason=note[:500])
+
+
+def _is_ours(entity: dict, order: Order) -> bool:
+    notes = entity.get("notes") if isinstance(entity.get("notes"), dict) else {}
+    return (
+        entity.get("amount") == order.total
+        and entity.get("currency") == order.currency
+        and str(notes.get("order_id", order.id)) == str(order.id)
+    )
+
+
+def _preferred(found: list[dict]) -> dict:
+    """One a customer already tried to pay, else the oldest (answers are newest first)."""
+    return next((g for g in found if g.get("attempts") or g.get("status") != "created"), found[-1])
 
 
 def _link_expiry(order: Order) -> int:

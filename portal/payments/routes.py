@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
 from portal.auth.decorators import require_role, staff_blueprint_guard
-from portal.gateway.base import GatewayRejected, GatewayUnavailable
+from portal.gateway.base import GatewayRejected, GatewayUnavailable, unavailable_message
 from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
@@ -102,8 +102,8 @@ def capture(payment_id: int):
         return _outcome(payment_id, 409, f"Only authorized payments can be captured ({exc}).")
     except GatewayRejected as exc:
         return _outcome(payment_id, 409, f"The gateway refused the capture: {exc}")
-    except GatewayUnavailable:
-        return _outcome(payment_id, 503, "The gateway is not answering; nothing was changed. Try again shortly.")
+    except GatewayUnavailable as exc:
+        return _outcome(payment_id, 503, unavailable_message(exc, "capture"))
     except LookupError:
         abort(404)
     return _outcome(payment_id, 200, f"Payment {payment.gateway_payment_id} captured.")

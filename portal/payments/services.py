@@ -236,13 +236,20 @@ def capture_payment(payment_id: int, *, actor: Actor) -> Payment:
     return _capture(payment_id, actor).payment
 
 
-def _capture(payment_id: int, actor: Actor) -> PaymentOutcome:
+def _capture(payment_id: int, actor: Actor, *, settling: bool = False) -> PaymentOutcome:
+    """`settling`: the caller only wants the payment captured (verify, callback), so a payment that a
+    concurrent caller captured while this one waited for the lock is the answer, not an error."""
     try:
         payment = db.session.get(Payment, payment_id)
         if payment is None:
             raise LookupError(f"payment {payment_id}")
         order = lock_order(payment.order_id)
         db.session.refresh(payment, with_for_update=True)
+        if settling and payment.status != PaymentStatus.AUTHORIZED:
+            db.session.commit()
+            outcome = PaymentOutcome(payment, order)
+            _after_commit(outcome)  # idempotent hooks: answer as the capturing caller does (invoice issued)
+            return outcome
         if payment.status != PaymentStatus.AUTHORIZED:
             raise IllegalTransition("payment", payment.status, PaymentStatus.CAPTURED)
         if not order.is_payable:
@@ -271,7 +278,7 @@ def settle_payment(entity: dict, *, actor: Actor, order_id: int | None = None) -
     outcome = apply_gateway_payment(entity, actor=actor, order_id=order_id)
     needs_capture = outcome.payment.status == PaymentStatus.AUTHORIZED and outcome.order.is_payable
     if needs_capture and not outcome.problems:
-        outcome = _capture(outcome.payment.id, actor)
+        outcome = _capture(outcome.payment.id, actor, settling=True)
     return outcome
 
 

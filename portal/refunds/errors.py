@@ -33,5 +33,17 @@ class RefundActionNotAllowed(RefundError):
     status = 409
 
 
+class RefundExceedsCaptured(RefundError, ValueError):
+    """A gateway refund that would make the payment's refunds exceed its capture: refused, never stored."""
+
+    status = 409
+
+
+class RefundNotSent(RefundError):
+    """The refund is saved as pending, but the gateway did not take it (down, or no answer in time)."""
+
+    status = 503
+
+
 class UnknownGatewayPayment(LookupError):
     pass

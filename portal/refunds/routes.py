@@ -17,7 +17,7 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.redirects import safe_next
 from portal.refunds import queries
-from portal.refunds.errors import InvalidRefund, RefundError
+from portal.refunds.errors import InvalidRefund, RefundError, RefundNotSent
 from portal.refunds.forms import (
     EditRefundForm,
     ProcessRefundForm,
@@ -140,14 +140,19 @@ def confirm_refund():
 
 
 def _created_message(refund: Refund) -> tuple[str, str]:
+    """What a create or a resend tells staff; a refund the gateway did not take is a 503 (RefundNotSent)."""
     what = f"Refund #{refund.id} of {format_money(refund.amount, refund.currency)}"
+    if refund.status == RefundStatus.PENDING and not refund.was_sent:
+        raise RefundNotSent(
+            f"{what} is saved as pending but the gateway is not answering, so it was not confirmed. "
+            "It stays pending: send it again with “Process” on the refund's page once the gateway is back "
+            "(the same idempotency key goes with it, so it can never be refunded twice)."
+        )
     if refund.status == RefundStatus.PROCESSED:
         return f"{what} processed ({refund.gateway_refund_id or refund.offline_reference}).", "success"
     if refund.status == RefundStatus.FAILED:
         return f"{what} was refused by the gateway: {refund.failure_reason}", "error"
-    if refund.was_sent:
-        return f"{what} sent to the gateway; it settles when the gateway confirms it.", "success"
-    return f"{what} is saved but the gateway could not be reached: process it to send it again.", "warning"
+    return f"{what} sent to the gateway; it settles when the gateway confirms it.", "success"
 
 
 @bp.post("")
@@ -166,9 +171,9 @@ def create():
             form_token=form.form_token.data or None,
             lines=lines,
         )
+        message, tone = _created_message(refund)
     except (InvalidAmount, RefundError) as exc:
         return _form_page(form, status=getattr(exc, "status", 422), error=str(exc))
-    message, tone = _created_message(refund)
     flash(message, tone)
     target = safe_next(form.next.data) or url_for(".refund_detail", refund_id=refund.id)
     return hx_redirect(target) if is_partial() else redirect(target, 303)

@@ -10,6 +10,7 @@ authorised amount, so a captured payment's amount is what was captured.
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import current_app
@@ -23,11 +24,14 @@ from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
 from portal.payments.models import Payment
 from portal.payments.status import PAYMENT, PaymentStatus
-from portal.refunds.errors import RefundNotFound, UnknownGatewayPayment
+from portal.refunds.errors import RefundExceedsCaptured, RefundNotFound, UnknownGatewayPayment
+from portal.refunds.invariants import REFUSED_ACTION, exceeds_captured
 from portal.refunds.models import Refund
 from portal.refunds.status import REFUND, RefundStatus
 from portal.statemachine import advance_to
 from portal.timeutil import from_unix, utcnow
+
+log = logging.getLogger("portal.refunds")
 
 
 def new_idempotency_key() -> str:
@@ -164,14 +168,54 @@ def _is_stale(refund: Refund, target: str) -> bool:
     return refund.status == RefundStatus.FAILED and target == RefundStatus.PENDING
 
 
+def _check_within_captured(payment: Payment, refund: Refund | None, entity: dict) -> None:
+    """Refuse a gateway refund that would take refunds past the capture (a gateway that lost an update
+    and accepted an over-refund): processed and pending refunds other than this one, plus this one."""
+    if entity.get("status") == RefundStatus.FAILED:
+        return
+    others = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id,
+        Refund.status.in_([RefundStatus.PROCESSED.value, RefundStatus.PENDING.value]),
+    )
+    if refund is not None and refund.id is not None:
+        others = others.where(Refund.id != refund.id)
+    total = int(db.session.scalar(others)) + int(entity["amount"])
+    if exceeds_captured(payment.amount, total):
+        raise RefundExceedsCaptured(
+            f"Gateway refund {entity['id']} of {entity['amount']} would make {total} refunded on payment "
+            f"{payment.gateway_payment_id}, which captured {payment.amount}: refused, not recorded."
+        )
+
+
+def _flag_over_refund(gateway_payment_id: str, error: RefundExceedsCaptured, actor: Actor) -> None:
+    """Record the refusal on the payment (the dashboard and reconcile list it) and log it at error."""
+    log.error("refund invariant broken: %s", error)
+    payment = _lock_payment(gateway_payment_id)
+    record_event(payment, action=REFUSED_ACTION, actor=actor, reason=str(error)[:500])
+    db.session.commit()
+
+
 def apply_gateway_refund(entity: dict, *, actor: Actor, reason: str = "") -> Refund:
     """Record or update a refund from a gateway refund entity; settle payment and order. Commits.
 
-    Idempotent and monotonic like `apply_gateway_payment`.
+    Idempotent and monotonic like `apply_gateway_payment`. A refund that would make the payment's refunds
+    exceed its capture is refused: nothing of it is stored, the refusal is recorded on the payment and
+    logged at error, and RefundExceedsCaptured is raised (a webhook carrying it fails, visibly).
     """
     try:
+        return _apply_refund(entity, actor, reason)
+    except RefundExceedsCaptured as exc:
+        _flag_over_refund(entity["payment_id"], exc, actor)
+        raise
+
+
+def _apply_refund(entity: dict, actor: Actor, reason: str) -> Refund:
+    try:
         payment = _lock_payment(entity["payment_id"])
-        refund = _find_refund(entity, payment) or _record_unknown(entity, payment, actor, reason)
+        found = _find_refund(entity, payment)
+        if found is None or found.status != entity.get("status"):
+            _check_within_captured(payment, found, entity)
+        refund = found or _record_unknown(entity, payment, actor, reason)
         refund.gateway_refund_id = entity["id"]
         refund.gateway_data = entity
         refund.sent_at = refund.sent_at or utcnow()

@@ -10,7 +10,7 @@ import time
 import pytest
 from werkzeug.serving import make_server
 
-from portal.gateway import GatewayRejected, GatewayUnavailable, build_gateway, get_gateway
+from portal.gateway import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable, build_gateway, get_gateway
 from portal.gateway.adapter import RazorpayGateway
 from portal.gateway.transport import TimeoutSession
 
@@ -123,7 +123,7 @@ def test_reads_are_retried_when_unavailable(app, sandbox, caplog):
     with pytest.raises(GatewayUnavailable):
         build_gateway(app, retries=2, backoff=0).fetch_payment("pay_DoesNotExist000")
     attempts = [r for r in caplog.records if "fetch_payment" in r.getMessage()]
-    assert len(attempts) == 3 and all(r.gateway_outcome == "GatewayUnavailable" for r in attempts)
+    assert len(attempts) == 3 and all(r.gateway_outcome == "GatewayOutcomeUnknown" for r in attempts)
 
 
 def test_order_creation_and_capture_are_never_retried(app, sandbox, caplog):
@@ -248,3 +248,32 @@ def test_a_payment_link_for_a_customer_without_a_phone_sends_no_empty_contact(sa
     order = place_order(customer, [{"product_id": make.product().id}])
     order = ensure_payment_link(order.id, callback_url="http://127.0.0.1:5000/payments/razorpay/callback")
     assert sandbox.payment_link(order.payment_link_id)["customer"] == {"name": "Asha Rao", "email": customer.email}
+
+
+def test_a_timeout_after_sending_is_outcome_unknown_and_a_refused_connection_is_not_sent(app, sandbox):
+    dead = RazorpayGateway(
+        key_id="k", key_secret="s", webhook_secret="w", base_url="http://127.0.0.1:9", session=TimeoutSession(1)
+    )
+    with pytest.raises(GatewayUnavailable) as refused:
+        dead.capture_payment("pay_x", 100, "INR")
+    assert not isinstance(refused.value, GatewayOutcomeUnknown)
+    sandbox.set_faults(latency_ms=400)
+    with pytest.raises(GatewayOutcomeUnknown):
+        build_gateway(app, timeout=0.1, retries=0).capture_payment("pay_x", 100, "INR")
+    sandbox.clear_faults()
+    sandbox.set_faults(error_rate=1.0)
+    with pytest.raises(GatewayOutcomeUnknown):  # a 5xx: the gateway may have acted before failing
+        build_gateway(app, retries=0).capture_payment("pay_x", 100, "INR")
+    sandbox.clear_faults()
+    time.sleep(0.45)  # let the timed-out call finish inside the sandbox before the test's reset
+
+
+def test_retries_stay_inside_the_calls_timeout_budget(app, sandbox, caplog):
+    caplog.set_level(logging.INFO, "portal.gateway")
+    sandbox.set_faults(latency_ms=400)
+    with pytest.raises(GatewayOutcomeUnknown):
+        build_gateway(app, timeout=0.2, retries=2, backoff=0.05).fetch_payment("pay_DoesNotExist000")
+    attempts = [r for r in caplog.records if getattr(r, "gateway_operation", None) == "fetch_payment"]
+    assert len(attempts) == 1  # the first attempt spent the budget: no retry makes the caller wait longer
+    sandbox.clear_faults()
+    time.sleep(0.45)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 
 from portal.extensions import db
+from portal.gateway import build_gateway
 from portal.history.services import Actor
 from portal.payments.models import Payment
 from portal.payments.services import apply_gateway_payment
@@ -318,3 +320,35 @@ def test_finance_syncs_an_order_whose_webhooks_were_lost(auth, client, make, san
     assert response.status_code == 200
     assert f"repaired: gateway reports payment {paid['razorpay_payment_id']} captured" in html
     assert paid["razorpay_payment_id"] in html  # the payment now shows in the panel
+
+
+def _wait_for_status(sandbox, gateway_payment_id: str, status: str, seconds: float = 10) -> str:
+    """The sandbox's status of a payment once it is `status` (a timed-out call finishes there on its own)."""
+    deadline = time.monotonic() + seconds
+    while sandbox.payment(gateway_payment_id)["status"] != status and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sandbox.payment(gateway_payment_id)["status"]
+
+
+def test_a_capture_that_timed_out_says_its_outcome_is_unknown_not_that_nothing_changed(app, auth, client, sandbox):
+    from tests.refunds.conftest import pay_through_sandbox
+
+    auth.login_as("finance")
+    _, payment = pay_through_sandbox(sandbox, outcome="authorize")
+    original = app.extensions["gateway"]
+    app.extensions["gateway"] = build_gateway(app, timeout=0.2, retries=0, backoff=0)
+    sandbox.set_faults(latency_ms=600)
+    try:
+        token = csrf(client)
+        response = client.post(f"/admin/payments/{payment.id}/capture", data={"confirm": "y", "csrf_token": token})
+    finally:
+        app.extensions["gateway"] = original
+        sandbox.clear_faults()
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "outcome of the capture is unknown" in page and "nothing was changed" not in page
+    assert "Sync from gateway" in page
+    assert _wait_for_status(sandbox, payment.gateway_payment_id, "captured") == "captured"  # it had gone through
+    sandbox.deliver()
+    assert _reload(payment.id).status == PaymentStatus.CAPTURED  # settled by the gateway's own word (its webhook)

@@ -284,3 +284,41 @@ def test_order_and_payment_pages_offer_the_refund_form_to_finance_only(auth, cli
     client.post("/logout", data={"csrf_token": csrf(client)})
     auth.login_as("viewer")
     assert 'id="refund-create-form"' not in client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "partial"])
+def test_a_refund_the_gateway_cannot_take_answers_503_and_stays_pending_to_send_again(
+    auth, client, paid, sandbox, headers
+):
+    _order, payment = paid(price=100000)
+    auth.login_as("finance")
+    sandbox.set_faults(down=True)
+    form = {"payment_id": payment.id, "amount": "250.00", "reason": "goodwill", "form_token": "rft_down"}
+    response = client.post("/admin/refunds", data={"csrf_token": csrf(client), **form}, headers=headers)
+    sandbox.clear_faults()
+
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    [made] = db.session.scalars(select(Refund)).all()
+    assert f"Refund #{made.id}" in html and "not answering" in html and "Process" in html
+    assert 'id="refund-create-form"' in html and ("<html" in html) == (not headers)
+    assert (made.status, made.was_sent) == ("pending", False)
+    sent = client.patch(f"/admin/refunds/{made.id}/process", headers={"X-CSRFToken": csrf(client), **HX})
+    assert sent.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Refund, made.id).status == "processed"
+
+
+def test_sending_again_while_the_gateway_is_down_answers_503_on_the_refund(auth, client, paid, sandbox):
+    _order, payment = paid(price=100000)
+    sandbox.set_faults(down=True)
+    unsent = make_refund(payment, 5000)
+    auth.login_as("finance")
+    response = client.patch(f"/admin/refunds/{unsent.id}/process", headers={"X-CSRFToken": csrf(client), **HX})
+    sandbox.clear_faults()
+
+    assert response.status_code == 503
+    assert 'id="refund-detail"' in response.get_data(as_text=True)
+    assert "not answering" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Refund, unsent.id).status == "pending"
