@@ -15,10 +15,11 @@ from portal.history.services import Actor, history_of
 from portal.invoices import queries, services
 from portal.invoices.credit_notes import credit_note_pdf, issue_credit_note
 from portal.invoices.forms import ActionForm, BillingForm, CreditNoteForm, IssueInvoiceForm, VoidForm
-from portal.invoices.numbering import NumberFormatError, india_date
+from portal.invoices.numbering import NumberFormatError
 from portal.invoices.pdf import PdfUnavailable
 from portal.invoices.queries import InvoiceFilter
 from portal.statemachine import IllegalTransition
+from portal.timeutil import local_date
 
 bp = Blueprint("invoices", __name__, url_prefix="/admin/invoices")
 staff_blueprint_guard(bp)
@@ -38,8 +39,8 @@ def init_app(app) -> None:
 
 
 def _invoice_date(moment) -> str:
-    """The date printed on the document: the day in India, e.g. '01 Apr 2026'."""
-    return india_date(moment).strftime("%d %b %Y") if moment else "—"
+    """The date printed on the document: the business's local day (TIMEZONE), e.g. '01 Apr 2026'."""
+    return local_date(moment).strftime("%d %b %Y") if moment else "—"
 
 
 def _actor() -> Actor:
