@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.money import format_money
+from portal.refunds.reasons import reason_label
 from portal.timeutil import to_local
 
 STATUS_TONES = {
@@ -51,7 +52,7 @@ def humanize(value) -> str:
 
 
 def register(app) -> None:
-    app.jinja_env.filters.update(money=money, when=when, isotime=isotime, humanize=humanize)
+    app.jinja_env.filters.update(money=money, when=when, isotime=isotime, humanize=humanize, refund_reason=reason_label)
     app.jinja_env.globals.update(
         status_tone=lambda s: STATUS_TONES.get(str(s), "muted"),
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
