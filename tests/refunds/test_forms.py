@@ -6,7 +6,7 @@ from tests.refunds.test_routes import HX, count_refunds, csrf
 
 
 def test_other_reason_with_empty_notes_is_refused_with_a_form_error_before_review(auth, client, paid):
-    order, payment = paid(price=100000)
+    _order, payment = paid(price=100000)
     auth.login_as("finance")
     form = {"csrf_token": csrf(client), "payment_id": payment.id, "mode": "amount", "amount": "10.00"}
     refused = client.post("/admin/refunds/confirm", data={**form, "reason": "other", "notes": "  "}, headers=HX)
