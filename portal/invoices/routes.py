@@ -65,9 +65,18 @@ def _detail_page(invoice_id: int, status: int = 200, error: str = "", billing: B
         "action_form": ActionForm(formdata=None),
         "credit_form": CreditNoteForm(formdata=None),
         "pdf_outdated": services.pdf_is_outdated(invoice),
+        "replacement": _replacement(invoice),
         "error": error,
     }
     return render_template("invoices/detail.html", **context), status
+
+
+def _replacement(invoice):
+    """For a void invoice: the order's current (draft or issued) invoice that replaced it, if any."""
+    if invoice.status != "void":
+        return None
+    current = invoice.order.invoice
+    return current if current is not None and current.id != invoice.id else None
 
 
 def _to_detail(result) -> str:
@@ -194,7 +203,7 @@ def void(invoice_id: int):
     return _act(
         invoice_id,
         lambda: services.void_invoice(invoice_id, actor=_actor(), reason=reason),
-        "Invoice {result.number} voided; its number stays used.",
+        "Invoice {result.number} voided; its number stays used. The order can be invoiced again (new number).",
     )
 
 
