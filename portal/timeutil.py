@@ -74,3 +74,19 @@ def day_bounds_utc(day: date) -> tuple[datetime, datetime]:
     """[start, end) of the business's calendar day `day`, as naive UTC."""
     end = day_start_utc(day + timedelta(days=1)) if day < date.max else datetime.max
     return day_start_utc(day), end
+
+
+def local_day_sql(column):
+    """SQL for the business's calendar date of a naive-UTC `column` (the dashboard's per-day buckets).
+
+    PostgreSQL converts with its own zone database (exact across DST changes); SQLite has none, so it shifts
+    by the zone's current UTC offset (exact for zones without DST, such as Asia/Kolkata)."""
+    from sqlalchemy import func
+
+    from portal.extensions import db
+
+    zone = business_zone()
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(zone.key, func.timezone("UTC", column)))
+    minutes = int(datetime.now(zone).utcoffset().total_seconds() // 60)
+    return func.date(column, f"{minutes:+d} minutes")
