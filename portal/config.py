@@ -44,6 +44,18 @@ def env_float(name: str, default: float) -> float:
         raise RuntimeError(f"{name} must be a number, not {value!r}") from None
 
 
+def env_timezone(name: str, default: str) -> str:
+    """An IANA zone name the zone database knows (Asia/Kolkata, Europe/London, UTC); refuse anything else."""
+    from portal.timeutil import zone_named
+
+    value = (os.environ.get(name) or "").strip() or default
+    try:
+        zone_named(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be an IANA time zone such as Asia/Kolkata, not {value!r}") from None
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Heroku-style `postgres://` URLs and bare `postgresql://` use psycopg 3."""
     if url.startswith("postgres://"):
@@ -161,6 +173,7 @@ def load_config(app, config_class: type[Config]) -> None:
         # inline: apply each webhook before answering (tests); background: answer once stored.
         WEBHOOK_PROCESSING=env.get("WEBHOOK_PROCESSING") or ("inline" if config_class.TESTING else "background"),
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
+        TIMEZONE=env_timezone("TIMEZONE", "Asia/Kolkata"),
     )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask import Response, stream_with_context
 from sqlalchemy import and_, func, literal, or_, select, union_all
@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 from portal.extensions import db
 from portal.inputs import DB_INT_MAX, db_int
 from portal.money import InvalidAmount, parse_amount
+from portal.timeutil import day_bounds_utc, to_local
 
 COUNT_CAP = 1_000
 PAGE_SIZES = (25, 50, 100)
@@ -146,12 +147,13 @@ def parse_list_args(args, *, statuses: Iterable[str], sorts: Iterable[str], defa
 
 
 def date_range_clauses(column, args: ListArgs) -> list:
-    """Dates are whole UTC days, inclusive at both ends; compare on the raw column so its index is used."""
+    """Dates are whole calendar days in the business's zone (TIMEZONE), inclusive at both ends, turned into
+    UTC bounds (timeutil.day_bounds_utc); compare on the raw column so its index is used."""
     clauses = []
     if args.date_from:
-        clauses.append(column >= datetime.combine(args.date_from, time.min))
+        clauses.append(column >= day_bounds_utc(args.date_from)[0])
     if args.date_to:
-        clauses.append(column < datetime.combine(args.date_to + timedelta(days=1), time.min))
+        clauses.append(column < day_bounds_utc(args.date_to)[1])
     return clauses
 
 
@@ -287,8 +289,8 @@ def _safe_cell(value) -> str:
     """Spreadsheets execute cells that start with = + - @: prefix such text with a quote."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime):  # stored naive UTC → the business's local time, with its offset
+        return to_local(value).isoformat(sep=" ", timespec="seconds")
     text = str(value)
     if text and text[0] in "=+-@\t\r" and not _is_number(text):
         return "'" + text

@@ -36,6 +36,7 @@ ENV_VARS = [
     "SANDBOX_DATABASE_URL",
     "CREDIT_NOTE_PREFIX",
     "GATEWAY_TIMEOUT_SECONDS",
+    "TIMEZONE",
 ]
 
 
@@ -227,3 +228,16 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(env):
 
     response = application.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
     assert response.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_the_business_time_zone_defaults_to_kolkata_and_takes_any_iana_name(env):
+    assert build().config["TIMEZONE"] == "Asia/Kolkata"
+    env.setenv("TIMEZONE", "Europe/London")
+    assert build().config["TIMEZONE"] == "Europe/London"
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus", "IST+5:30", "../etc/passwd", "Asia/Kolkatta"])
+def test_an_unknown_time_zone_refuses_to_start_naming_the_variable(env, value):
+    env.setenv("TIMEZONE", value)
+    with pytest.raises(RuntimeError, match="TIMEZONE"):
+        build()

@@ -16,6 +16,7 @@ import re
 import statistics
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 from sqlalchemy import event, func, select, text
 
@@ -50,6 +51,9 @@ def cases(db) -> list[tuple[str, str, str]]:
         .limit(1)
     ).one()
     customer = db.session.scalar(select(User.email).where(User.role == "customer").order_by(User.id).offset(123))
+    name = db.session.scalar(select(Order.billing_name).where(Order.id == middle.id)) or "a"
+    amount = db.session.scalar(select(Order.total).where(Order.id == middle.id))
+    rupees = f"{amount // 100}.{amount % 100:02d}"
     newest = db.session.scalar(select(func.max(Order.created_at)))
     start, count = newest.date(), 0
     while count < 10_000:  # a date range of the most recent days holding at least 10,000 orders
@@ -63,6 +67,13 @@ def cases(db) -> list[tuple[str, str, str]]:
         ("orders: search by email", "list", f"/admin/orders?q={customer}"),
         ("orders: search by order number", "list", f"/admin/orders?q={middle.number}"),
         (f"orders: deep page (row {total // 2:,})", "list", f"/admin/orders?after={deep}"),
+        ("orders: search by customer name (start)", "list", f"/admin/orders?q={quote(name.split()[0][:5])}"),
+        ("orders: search by amount (₹, exact)", "list", f"/admin/orders?q={quote('₹' + rupees)}"),
+        ("payments: search by customer name", "list", f"/admin/payments?q={quote(name)}"),
+        ("payments: search by amount", "list", f"/admin/payments?q={rupees}"),
+        ("refunds: search by email", "list", f"/admin/refunds?q={quote(customer)}"),
+        ("invoices: search by customer name", "list", f"/admin/invoices?q={quote(name)}"),
+        ("invoices: search by amount", "list", f"/admin/invoices?q={rupees}"),
         ("orders: HTMX fragment, status tab", "htmx", "/admin/orders?status=refunded"),
         ("payments: default view", "list", "/admin/payments"),
         ("payments: status=failed", "list", "/admin/payments?status=failed"),

@@ -8,7 +8,7 @@ orders and at a million: no statement here reads the whole orders or payments ta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, literal, select, union_all
 
@@ -21,7 +21,7 @@ from portal.payments.status import SETTLED, PaymentStatus
 from portal.refunds.invariants import over_refunded_payments
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
-from portal.timeutil import utcnow
+from portal.timeutil import day_start_utc, local_day_sql, local_today, utcnow
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
 WINDOWS = (("today", 1), ("7 days", 7), ("30 days", 30))
@@ -37,8 +37,8 @@ SETTLED_STATES = [str(s) for s in SETTLED]
 
 
 def day_start(days_back: int, today: date | None = None) -> datetime:
-    """Midnight UTC `days_back` days before today (0 = today)."""
-    return datetime.combine((today or utcnow().date()) - timedelta(days=days_back), time.min)
+    """Local midnight (TIMEZONE) `days_back` days before today (0 = today), as the naive UTC we store."""
+    return day_start_utc((today or local_today()) - timedelta(days=days_back))
 
 
 def _by_day(rows) -> dict[str, int]:
@@ -48,7 +48,7 @@ def _by_day(rows) -> dict[str, int]:
 def orders_by_status_and_day(since: datetime) -> list[tuple[str, str, int]]:
     """(status, day, orders) since `since`: one (status, created_at) index-only range per status arm, so
     one pass gives both the orders-per-day chart and the orders-by-status table."""
-    day = func.date(Order.created_at)
+    day = local_day_sql(Order.created_at)
     arms = [
         select(literal(str(s)).label("status"), day.label("day"), func.count().label("n"))
         .where(Order.status == str(s), Order.created_at >= since)
@@ -59,8 +59,8 @@ def orders_by_status_and_day(since: datetime) -> list[tuple[str, str, int]]:
 
 
 def daily_revenue(since: datetime) -> dict[str, int]:
-    """Captured minus refunded, per UTC day of capture, in minor units."""
-    day = func.date(Payment.captured_at)
+    """Captured minus refunded, per local day (TIMEZONE) of capture, in minor units."""
+    day = local_day_sql(Payment.captured_at)
     query = (
         select(day, func.sum(Payment.amount - Payment.amount_refunded))
         .where(Payment.captured_at >= since, Payment.status.in_(SETTLED_STATES))
@@ -98,8 +98,9 @@ def series(orders: dict[str, int], since_days: int = CHART_DAYS) -> Series:
     since = day_start(since_days - 1)
     revenue = daily_revenue(since)
     out = Series()
+    first = local_today() - timedelta(days=since_days - 1)
     for n in range(since_days):
-        key = (since + timedelta(days=n)).date().isoformat()
+        key = (first + timedelta(days=n)).isoformat()
         out.days.append(key)
         out.revenue.append(revenue.get(key, 0))
         out.orders.append(orders.get(key, 0))

@@ -11,13 +11,14 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import credit_note_tax, render_credit_note
 from portal.invoices.models import CreditNote, Invoice
-from portal.invoices.numbering import financial_year, format_number, india_date, next_sequence
+from portal.invoices.numbering import financial_year, format_number, next_sequence
 from portal.invoices.pdf import sha256
 from portal.invoices.services import InvoiceError
 from portal.invoices.status import InvoiceStatus
+from portal.money import format_money
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
-from portal.timeutil import utcnow
+from portal.timeutil import local_date, utcnow
 
 
 class CreditNoteNotAllowed(InvoiceError):
@@ -49,7 +50,13 @@ def _credited_so_far(invoice: Invoice) -> tuple[int, int]:
 
 
 def _invoice_to_credit(refund: Refund) -> Invoice:
-    invoice = db.session.scalar(for_update(select(Invoice).where(Invoice.order_id == refund.order_id), of=Invoice))
+    # The current invoice (issued or draft); after a void-and-reissue the void one is never credited.
+    query = (
+        select(Invoice)
+        .where(Invoice.order_id == refund.order_id)
+        .order_by((Invoice.status == InvoiceStatus.VOID).asc(), Invoice.id.desc())
+    )
+    invoice = db.session.scalar(for_update(query.limit(1), of=Invoice))
     if invoice is None or invoice.status != InvoiceStatus.ISSUED:
         state = "no invoice" if invoice is None else f"a {invoice.status} invoice"
         raise CreditNoteNotAllowed(f"The refund's order has {state}; there is nothing to credit.")
@@ -59,9 +66,12 @@ def _invoice_to_credit(refund: Refund) -> Invoice:
 def _build(refund: Refund, invoice: Invoice) -> CreditNote:
     credited, credited_tax = _credited_so_far(invoice)
     if credited + refund.amount > invoice.total:
-        raise CreditNoteNotAllowed(f"Crediting {refund.amount} would exceed the invoice total {invoice.total}.")
+        raise CreditNoteNotAllowed(
+            f"Crediting {format_money(refund.amount, refund.currency)} would exceed the invoice total "
+            f"{format_money(invoice.total, invoice.currency)}."
+        )
     now = utcnow()
-    fy = financial_year(india_date(now))
+    fy = financial_year(local_date(now))
     prefix = current_app.config.get("CREDIT_NOTE_PREFIX") or "CN"
     format_number(prefix, fy, 1)  # a bad prefix fails before a number is taken
     sequence_no = next_sequence("credit_note", fy)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from portal.invoices.figures import amount_in_words, figures_for_items, proportional_tax, same_state, split_tax
 from portal.invoices.models import CreditNote, Invoice
-from portal.invoices.numbering import india_date
 from portal.invoices.pdf import render_pdf
 from portal.invoices.status import InvoiceStatus
+from portal.timeutil import local_date
 
 
 def tax_rate(basis_points: int) -> str:
@@ -35,7 +35,7 @@ def invoice_context(invoice: Invoice) -> dict:
         "title": "Tax Invoice",
         "number_label": "Invoice no.",
         "number": invoice.number,
-        "document_date": india_date(invoice.issued_at).strftime("%d %b %Y") if invoice.issued_at else "—",
+        "document_date": local_date(invoice.issued_at).strftime("%d %b %Y") if invoice.issued_at else "—",
         "stamp": _stamp(invoice),
         "seller": invoice.seller or {},
         "buyer": invoice.buyer or {},
@@ -68,14 +68,14 @@ def credit_note_context(note: CreditNote) -> dict:
         "title": "Credit Note",
         "number_label": "Credit note no.",
         "number": note.number,
-        "document_date": india_date(note.issued_at).strftime("%d %b %Y"),
+        "document_date": local_date(note.issued_at).strftime("%d %b %Y"),
         "stamp": "",
         "seller": invoice.seller or {},
         "buyer": invoice.buyer or {},
         "place_of_supply": invoice.place_of_supply,
         "intra_state": intra,
         "invoice_number": invoice.number,
-        "invoice_date": india_date(invoice.issued_at).strftime("%d %b %Y"),
+        "invoice_date": local_date(invoice.issued_at).strftime("%d %b %Y"),
         "order_number": invoice.order.number,
         "refund_reference": note.refund.gateway_refund_id or note.refund.offline_reference,
         "description": f"Refund against invoice {invoice.number}",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -30,10 +30,21 @@ class Invoice(Timestamps, db.Model):
         UniqueConstraint("financial_year", "sequence_no"),
         Index("ix_invoices_issued_at", "issued_at", "id"),
         NEVER_REUSE_IDS,
+        Index("ix_invoices_order_id", "order_id"),
+        # An order has at most one invoice that is not void: a voided one keeps its number and a new
+        # invoice (with a new number) may replace it. The database settles two concurrent issuers.
+        Index(
+            "uq_invoices_order_current",
+            "order_id",
+            unique=True,
+            postgresql_where=text("status <> 'void'"),
+            sqlite_where=text("status <> 'void'"),
+        ),
+        Index("ix_invoices_total", "total"),  # the search box's exact-amount match
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
     number: Mapped[str | None] = mapped_column(String(16), unique=True)
     financial_year: Mapped[str | None] = mapped_column(String(7))
     sequence_no: Mapped[int | None]
@@ -57,7 +68,7 @@ class Invoice(Timestamps, db.Model):
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None] = mapped_column(String(255))
 
-    order = relationship("Order", back_populates="invoice")
+    order = relationship("Order", back_populates="invoices")
     credit_notes: Mapped[list[CreditNote]] = relationship(back_populates="invoice", order_by="CreditNote.id")
 
 

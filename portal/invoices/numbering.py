@@ -8,7 +8,7 @@ again). A number therefore never repeats and is never skipped.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,7 +19,6 @@ from portal.extensions import db
 from portal.invoices.models import DocumentSequence
 
 MAX_NUMBER_LENGTH = 16  # GST rule 46(b): at most 16 characters
-IST = timezone(timedelta(hours=5, minutes=30), "IST")  # India has no daylight saving time
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]*$")  # GST allows letters, digits, '-' and '/'
 
 
@@ -27,13 +26,9 @@ class NumberFormatError(ValueError):
     """The configured prefix cannot produce a valid GST document number."""
 
 
-def india_date(moment: datetime) -> date:
-    """The calendar date in India of a naive-UTC timestamp (the date printed on the document)."""
-    return moment.replace(tzinfo=UTC).astimezone(IST).date()
-
-
 def financial_year(day: date) -> str:
-    """'2026-27' for any day from 1 April 2026 to 31 March 2027."""
+    """'2026-27' for any day from 1 April 2026 to 31 March 2027 (`day` is the business's local date:
+    timeutil.local_date of the issue time, so a document issued at 00:10 on 1 April in Kolkata is 2026-27)."""
     start = day.year if day.month >= 4 else day.year - 1
     return f"{start}-{(start + 1) % 100:02d}"
 

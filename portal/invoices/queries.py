@@ -5,18 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import contains_eager
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.invoices.models import Invoice
-from portal.invoices.numbering import IST, india_date
+from portal.invoices.models import CreditNote, Invoice
 from portal.invoices.status import InvoiceStatus
 from portal.listing import page_number, to_date
 from portal.orders.models import Order
+from portal.orders.queries import order_condition
+from portal.search import any_of, classify, id_or_amount
+from portal.timeutil import day_bounds_utc, local_date
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -66,33 +68,35 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def _utc_start(day: date) -> datetime:
-    """Midnight in India on `day`, as the naive UTC the database stores."""
-    return datetime.combine(day, time(), IST).astimezone(UTC).replace(tzinfo=None)
+def search_clause(q: str):
+    """What the search box finds (see portal.search): invoice and credit-note numbers, order number and
+    gateway ids, the customer's name, email or GSTIN, an amount (the invoice total); each arm indexed."""
+    term = classify(q)
+    if term is None:
+        return true()
+    if term.kind == "number":
+        return id_or_amount(term, Invoice.id, Invoice.total)
+    if term.kind == "amount":
+        return Invoice.total == term.amount
+    if term.kind == "document_number":  # names this invoice (or its credit note's), not the order's void ones
+        notes = select(CreditNote.invoice_id).where(CreditNote.number.in_(term.document_numbers))
+        return any_of(Invoice.id, Invoice.number.in_(term.document_numbers), Invoice.id.in_(notes))
+    on_order = order_condition(term)
+    return false() if on_order is None else Invoice.order_id.in_(select(Order.id).where(on_order))
 
 
 def _filtered(f: InvoiceFilter):
     query = select(Invoice).join(Invoice.order).join(Order.customer).options(contains_eager(Invoice.order))
     if f.q:
-        like = f"%{f.q}%"
-        query = query.where(
-            or_(
-                Invoice.number.ilike(like),
-                Order.number.ilike(like),
-                Order.billing_name.ilike(like),
-                Order.billing_gstin.ilike(like),
-                User.name.ilike(like),
-                User.email.ilike(like),
-            )
-        )
+        query = query.where(search_clause(f.q))
     if f.customer:
         query = query.where(or_(User.email.ilike(f"%{f.customer}%"), Order.billing_email.ilike(f"%{f.customer}%")))
     if f.status:
         query = query.where(Invoice.status == f.status)
-    if f.date_from:
-        query = query.where(Invoice.issued_at >= _utc_start(f.date_from))
+    if f.date_from:  # the business's calendar days (TIMEZONE), as UTC bounds
+        query = query.where(Invoice.issued_at >= day_bounds_utc(f.date_from)[0])
     if f.date_to:
-        query = query.where(Invoice.issued_at < _utc_start(f.date_to + timedelta(days=1)))
+        query = query.where(Invoice.issued_at < day_bounds_utc(f.date_to)[1])
     return query
 
 
@@ -115,7 +119,7 @@ def invoices_csv(f: InvoiceFilter) -> str:
     query = _filtered(f).order_by(Invoice.issued_at, Invoice.id)
     for inv in db.session.scalars(query).unique():
         buyer = inv.buyer or {}
-        day = india_date(inv.issued_at).isoformat() if inv.issued_at else ""
+        day = local_date(inv.issued_at).isoformat() if inv.issued_at else ""
         amounts = [_decimal(a) for a in (inv.subtotal, inv.cgst, inv.sgst, inv.igst, inv.total)]
         writer.writerow(
             [inv.number or "", day, inv.status, inv.order.number, buyer.get("name", ""), buyer.get("gstin", ""),

@@ -15,10 +15,11 @@ from portal.history.services import Actor, history_of
 from portal.invoices import queries, services
 from portal.invoices.credit_notes import credit_note_pdf, issue_credit_note
 from portal.invoices.forms import ActionForm, BillingForm, CreditNoteForm, IssueInvoiceForm, VoidForm
-from portal.invoices.numbering import NumberFormatError, india_date
+from portal.invoices.numbering import NumberFormatError
 from portal.invoices.pdf import PdfUnavailable
 from portal.invoices.queries import InvoiceFilter
 from portal.statemachine import IllegalTransition
+from portal.timeutil import local_date
 
 bp = Blueprint("invoices", __name__, url_prefix="/admin/invoices")
 staff_blueprint_guard(bp)
@@ -38,8 +39,8 @@ def init_app(app) -> None:
 
 
 def _invoice_date(moment) -> str:
-    """The date printed on the document: the day in India, e.g. '01 Apr 2026'."""
-    return india_date(moment).strftime("%d %b %Y") if moment else "—"
+    """The date printed on the document: the business's local day (TIMEZONE), e.g. '01 Apr 2026'."""
+    return local_date(moment).strftime("%d %b %Y") if moment else "—"
 
 
 def _actor() -> Actor:
@@ -64,9 +65,18 @@ def _detail_page(invoice_id: int, status: int = 200, error: str = "", billing: B
         "action_form": ActionForm(formdata=None),
         "credit_form": CreditNoteForm(formdata=None),
         "pdf_outdated": services.pdf_is_outdated(invoice),
+        "replacement": _replacement(invoice),
         "error": error,
     }
     return render_template("invoices/detail.html", **context), status
+
+
+def _replacement(invoice):
+    """For a void invoice: the order's current (draft or issued) invoice that replaced it, if any."""
+    if invoice.status != "void":
+        return None
+    current = invoice.order.invoice
+    return current if current is not None and current.id != invoice.id else None
 
 
 def _to_detail(result) -> str:
@@ -193,7 +203,7 @@ def void(invoice_id: int):
     return _act(
         invoice_id,
         lambda: services.void_invoice(invoice_id, actor=_actor(), reason=reason),
-        "Invoice {result.number} voided; its number stays used.",
+        "Invoice {result.number} voided; its number stays used. The order can be invoiced again (new number).",
     )
 
 

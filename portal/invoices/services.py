@@ -7,6 +7,7 @@ always order → invoice → document sequence, so two issuers can never wait on
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,14 +18,14 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import invoice_figures, render_invoice
 from portal.invoices.models import Invoice
-from portal.invoices.numbering import financial_year, format_number, india_date, next_sequence
+from portal.invoices.numbering import financial_year, format_number, next_sequence
 from portal.invoices.pdf import sha256
 from portal.invoices.status import INVOICE, InvoiceStatus
 from portal.orders.models import Order
 from portal.orders.services import find_order_locked
 from portal.orders.status import OrderStatus
 from portal.statemachine import IllegalTransition, transition
-from portal.timeutil import utcnow
+from portal.timeutil import local_date, utcnow
 
 INVOICEABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
 GSTIN_RE = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
@@ -44,7 +45,7 @@ class InvoiceNotFound(InvoiceError, LookupError):
 
 
 class InvoiceExists(InvoiceError):
-    """The order already has its one invoice."""
+    """The order already has its current (draft or issued) invoice; a void one does not count."""
 
 
 class NotInvoiceable(InvoiceError):
@@ -130,10 +131,12 @@ def _new_invoice(order: Order) -> Invoice:
     return invoice
 
 
-def _allocate_number(invoice: Invoice, actor: Actor, reason: str) -> None:
-    """Draft → issued with the next number of its financial year (the sequence row stays locked to commit)."""
-    now = utcnow()
-    fy = financial_year(india_date(now))
+def _allocate_number(invoice: Invoice, actor: Actor, reason: str, issued_at: datetime | None = None) -> None:
+    """Draft → issued with the next number of its financial year (the sequence row stays locked to commit).
+
+    The financial year is that of the business's local date (TIMEZONE) at `issued_at` (default: now)."""
+    now = issued_at or utcnow()
+    fy = financial_year(local_date(now))
     prefix = current_app.config["INVOICE_PREFIX"]
     format_number(prefix, fy, 1)  # a bad prefix fails here, before a number is taken
     sequence_no = next_sequence("invoice", fy)
@@ -142,15 +145,28 @@ def _allocate_number(invoice: Invoice, actor: Actor, reason: str) -> None:
     transition(invoice, INVOICE, InvoiceStatus.ISSUED, actor=actor, reason=reason or f"issued {invoice.number}")
 
 
-def create_invoice(order_id: int, *, actor: Actor, issue: bool = True, reason: str = "") -> Invoice:
-    """Create the one invoice of a paid order — issued with its number, or a draft when `issue` is False.
+def current_invoice_id(order_id: int) -> int | None:
+    """The order's draft or issued invoice, if any (a void one has been replaced or may be)."""
+    return db.session.scalar(
+        select(Invoice.id).where(Invoice.order_id == order_id, Invoice.status != InvoiceStatus.VOID)
+    )
 
-    Raises InvoiceExists when the order has one (the database's unique order_id settles races),
-    NotInvoiceable when the order is not paid, NumberFormatError when INVOICE_PREFIX is unusable.
+
+def create_invoice(
+    order_id: int, *, actor: Actor, issue: bool = True, reason: str = "", issued_at: datetime | None = None
+) -> Invoice:
+    """Create the invoice of a paid order — issued with its number, or a draft when `issue` is False.
+
+    An order has one current invoice; after a void a new one may be created (with a new number; the void
+    one is kept). `issued_at` (naive UTC, default now) dates an invoice issued late, e.g. on the order's
+    paid date by the demo seed; its financial year and number follow that date.
+    Raises InvoiceExists when the order has a draft or issued invoice (a partial unique index on
+    order_id settles races), NotInvoiceable when the order is not paid, NumberFormatError when
+    INVOICE_PREFIX is unusable.
     """
     try:
         order = _lock_order(order_id)
-        if db.session.scalar(select(Invoice.id).where(Invoice.order_id == order.id)) is not None:
+        if current_invoice_id(order.id) is not None:
             raise InvoiceExists(f"Order {order.number} already has an invoice.")
         if order.status not in INVOICEABLE:
             raise NotInvoiceable(f"Order {order.number} is {order.status}; only paid orders are invoiced.")
@@ -158,7 +174,7 @@ def create_invoice(order_id: int, *, actor: Actor, issue: bool = True, reason: s
         db.session.flush()
         record_event(invoice, action="create", actor=actor, to_state=InvoiceStatus.DRAFT, reason=reason)
         if issue:
-            _allocate_number(invoice, actor, reason)
+            _allocate_number(invoice, actor, reason, issued_at)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -169,9 +185,9 @@ def create_invoice(order_id: int, *, actor: Actor, issue: bool = True, reason: s
     return invoice
 
 
-def issue_invoice(order_id: int, *, actor: Actor, reason: str = "") -> Invoice:
-    """Issue the invoice of a paid order now (see create_invoice)."""
-    return create_invoice(order_id, actor=actor, issue=True, reason=reason)
+def issue_invoice(order_id: int, *, actor: Actor, reason: str = "", issued_at: datetime | None = None) -> Invoice:
+    """Issue the invoice of a paid order, now or at `issued_at` (see create_invoice)."""
+    return create_invoice(order_id, actor=actor, issue=True, reason=reason, issued_at=issued_at)
 
 
 def issue_draft(invoice_id: int, *, actor: Actor, reason: str = "") -> Invoice:
@@ -300,8 +316,12 @@ def pdf_filename(invoice: Invoice) -> str:
 
 def invoice_pdf_for_order(order_id: int) -> tuple[str, bytes] | None:
     """For the customer API: (filename, PDF) of the order's issued or void invoice; None when there is none."""
+    # The issued invoice when there is one, else the last voided one (its PDF says VOID).
     invoice_id = db.session.scalar(
-        select(Invoice.id).where(Invoice.order_id == order_id, Invoice.status != InvoiceStatus.DRAFT)
+        select(Invoice.id)
+        .where(Invoice.order_id == order_id, Invoice.status != InvoiceStatus.DRAFT)
+        .order_by((Invoice.status == InvoiceStatus.VOID).asc(), Invoice.id.desc())
+        .limit(1)
     )
     if invoice_id is None:
         return None
@@ -310,7 +330,9 @@ def invoice_pdf_for_order(order_id: int) -> tuple[str, bytes] | None:
 
 
 def void_invoice(invoice_id: int, *, actor: Actor, reason: str) -> Invoice:
-    """Void an issued invoice (its number stays used) and re-render its PDF with a VOID stamp."""
+    """Void an issued invoice (its number stays used, never reissued) and re-render its PDF with a VOID stamp.
+
+    The order may then be invoiced again: the new invoice gets the next number of its financial year."""
     if not (reason or "").strip():
         raise InvalidBillingDetails({"reason": "a reason is required to void an invoice"})
     try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -24,6 +24,7 @@ class Order(Timestamps, db.Model):
         Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_status_total", "status", "total", "id"),
         NEVER_REUSE_IDS,
+        Index("ix_orders_billing_gstin", "billing_gstin"),  # the invoices list's search by GSTIN
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +59,13 @@ class Order(Timestamps, db.Model):
     )
     payments = relationship("Payment", back_populates="order", order_by="Payment.id")
     refunds = relationship("Refund", back_populates="order", order_by="Refund.id", viewonly=True)
-    invoice = relationship("Invoice", back_populates="order", uselist=False)
+    invoices = relationship("Invoice", back_populates="order", order_by="Invoice.id")
+
+    @property
+    def invoice(self):
+        """The order's current invoice: the one that is not void, else the last voided one (None if never)."""
+        current = [i for i in self.invoices if i.status != "void"]
+        return current[-1] if current else (self.invoices[-1] if self.invoices else None)
 
     @property
     def is_payable(self) -> bool:
@@ -77,6 +84,15 @@ class Order(Timestamps, db.Model):
 
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"
+
+
+# The lists' search by the start of a customer's name, in any case: `lower(billing_name) LIKE 'asha%'`.
+# varchar_pattern_ops lets PostgreSQL use the index for LIKE whatever the database's collation.
+Index(
+    "ix_orders_billing_name_lower",
+    func.lower(Order.billing_name).label("billing_name_lower"),
+    postgresql_ops={"billing_name_lower": "varchar_pattern_ops"},
+)
 
 
 class OrderItem(db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import false, func, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
 from portal.catalog.models import Product
@@ -25,12 +25,13 @@ from portal.listing import (
 from portal.orders.models import Order, OrderItem
 from portal.orders.status import FulfilmentStatus, OrderStatus
 from portal.payments.models import Payment
+from portal.search import Term, classify, id_or_amount
 
 STATUSES = [s.value for s in OrderStatus]
 FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
 SORTS = {"created": Order.created_at, "total": Order.total, "number": Order.number}
 SORT_LABELS = {"created": "Date", "total": "Total", "number": "Order"}
-ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
+GSTIN = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
 
 CSV_HEADER = [
     "number",
@@ -64,21 +65,66 @@ def parse_order_args(args) -> ListArgs:
     return parsed
 
 
-def search_clause(q: str):
-    """What the search box finds, by the shape of what was typed; each shape has its own index."""
-    text = q.strip()
+def _name_or_email_starts(text: str):
+    """The start of the customer's name (any case) or email: prefix matches, which an index serves (%x% cannot)."""
+    clauses = [
+        func.lower(Order.billing_name).startswith(text, autoescape=True),
+        Order.billing_email.startswith(text, autoescape=True),
+    ]
+    if GSTIN.match(text.upper()):
+        clauses.append(Order.billing_gstin == text.upper())
+    return or_(*clauses)
+
+
+def _document_orders(numbers: list[str]):
+    """Orders whose invoice or credit note has one of these numbers (both unique indexes)."""
+    from portal.invoices.models import CreditNote, Invoice
+
+    by_invoice = select(Invoice.order_id).where(Invoice.number.in_(numbers))
+    by_note = select(Invoice.order_id).join(CreditNote, CreditNote.invoice_id == Invoice.id)
+    return union(by_invoice, by_note.where(CreditNote.number.in_(numbers)))
+
+
+def _gateway_clause(text: str):
+    from portal.refunds.models import Refund
+
     if text.startswith("pay_"):
         return Order.id.in_(select(Payment.order_id).where(Payment.gateway_payment_id == text))
-    if text.startswith("order_"):
-        return Order.gateway_order_id == text
-    if ORDER_NUMBER.match(text):
-        return Order.number == text.upper()
-    if text.isdigit():
-        return Order.id == int(text)
-    if "@" in text:
-        return Order.billing_email == text.lower()
-    # A fragment: the start of an email address (prefix searches can use the index; %x% cannot).
-    return Order.billing_email.startswith(text.lower(), autoescape=True)
+    if text.startswith("rfnd_"):
+        return Order.id.in_(select(Refund.order_id).where(Refund.gateway_refund_id == text))
+    if text.startswith("plink_"):
+        return Order.payment_link_id == text
+    return Order.gateway_order_id == text
+
+
+def order_condition(term: Term):
+    """What a search Term says about the order (for this list, and for the lists that join orders), or None
+    when it is about a row of another table only (a row id, an amount)."""
+    if term.kind == "gateway":
+        return _gateway_clause(term.text)
+    if term.kind == "order_number":
+        return Order.number == term.text
+    if term.kind == "document_number":
+        return Order.id.in_(_document_orders(term.document_numbers))
+    if term.kind == "email":
+        return Order.billing_email == term.text
+    if term.kind == "text":
+        clause = _name_or_email_starts(term.text)
+        return or_(clause, Order.number == term.bare_order_number) if term.bare_order_number else clause
+    return None
+
+
+def search_clause(q: str):
+    """What the search box finds, by the shape of what was typed (see portal.search); each shape has its index."""
+    term = classify(q)
+    if term is None:
+        return true()
+    if term.kind == "number":
+        return id_or_amount(term, Order.id, Order.total)
+    if term.kind == "amount":
+        return Order.total == term.amount
+    condition = order_condition(term)
+    return false() if condition is None else condition
 
 
 def customer_clause(customer: str):
@@ -178,11 +224,11 @@ def order_detail(order_id: int) -> Order | None:
             selectinload(Order.items),
             selectinload(Order.payments).selectinload(Payment.disputes),
             selectinload(Order.refunds),
-            selectinload(Order.invoice),
+            selectinload(Order.invoices),
         )
     )
 
 
 def timeline(order: Order) -> list:
     """History of the order, its payments, refunds and invoice, oldest first."""
-    return history_of(order, *order.payments, *order.refunds, order.invoice)
+    return history_of(order, *order.payments, *order.refunds, *order.invoices)

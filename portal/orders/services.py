@@ -88,7 +88,8 @@ def build_order(customer, priced: Quote, *, created_at=None, **fields) -> Order:
         action="create",
         actor=Actor.user(customer),
         to_state=OrderStatus.PENDING,
-        reason=f"{len(priced.lines)} item(s), total {order.total} {order.currency}",
+        reason=f"{len(priced.lines)} item(s)",
+        changes={"total": [None, order.total], "currency": [None, order.currency]},  # shown with the money filter
     )
     return order
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -20,13 +20,15 @@ from portal.listing import (
     stream_rows,
 )
 from portal.orders.models import Order
+from portal.orders.queries import order_condition
 from portal.payments.models import Payment
 from portal.payments.status import PaymentStatus
+from portal.refunds.models import Refund
+from portal.search import Term, any_of, classify, id_or_amount
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
 SORTS = {"created": Payment.created_at, "amount": Payment.amount}
-ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
 CSV_HEADER = [
     "payment_id",
     "order_number",
@@ -57,24 +59,35 @@ def parse_payment_args(args) -> ListArgs:
     return parsed
 
 
-def _orders_where(condition):
-    return Payment.order_id.in_(select(Order.id).where(condition))
+def _own_condition(term: Term):
+    """What the Term matches on the payment row itself (its own indexes), or None."""
+    if term.kind == "gateway" and term.text.startswith("pay_"):
+        return Payment.gateway_payment_id == term.text
+    if term.kind == "gateway" and term.text.startswith("rfnd_"):
+        return Payment.id.in_(select(Refund.payment_id).where(Refund.gateway_refund_id == term.text))
+    if term.kind == "email":
+        return Payment.email == term.text
+    if term.kind == "text":
+        return Payment.email.startswith(term.text, autoescape=True)
+    return None
 
 
 def search_clause(q: str):
-    """`pay_…` (payment id), `order_…` (Razorpay order), `ORD-…` (our order), an email, or its start."""
-    text = q.strip()
-    if text.startswith("pay_"):
-        return Payment.gateway_payment_id == text
-    if text.startswith("order_"):
-        return _orders_where(Order.gateway_order_id == text)
-    if ORDER_NUMBER.match(text):
-        return _orders_where(Order.number == text.upper())
-    if text.isdigit():
-        return Payment.id == int(text)
-    if "@" in text:
-        return Payment.email == text.lower()
-    return Payment.email.startswith(text.lower(), autoescape=True)
+    """What the search box finds (see portal.search): payment and order ids, order and invoice numbers, the
+    customer's name or email, an amount. Own-row and order matches are one `id IN (… UNION …)` so that each
+    side uses its index, rather than an OR across the join."""
+    term = classify(q)
+    if term is None:
+        return true()
+    if term.kind == "number":
+        return id_or_amount(term, Payment.id, Payment.amount)
+    if term.kind == "amount":
+        return Payment.amount == term.amount
+    own = _own_condition(term)
+    if own is not None and term.kind == "gateway":  # pay_/rfnd_ name this payment, not its order's others
+        return own
+    on_order = order_condition(term)
+    return any_of(Payment.id, own, None if on_order is None else Payment.order_id.in_(select(Order.id).where(on_order)))
 
 
 def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:

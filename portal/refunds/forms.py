@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import current_app, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.inputs import IdField
 from portal.money import InvalidAmount, parse_amount
@@ -16,12 +16,20 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.redirects import safe_next
 from portal.refunds.lines import remaining_quantities
-from portal.refunds.reasons import REFUND_REASONS
+from portal.refunds.reasons import NOTES_REQUIRED_FOR, REFUND_REASONS
 from portal.refunds.services import MAX_NOTES
 from portal.refunds.settlement import refundable_amounts
 
 REASON_CHOICES = [("", "Choose a reason…"), *REFUND_REASONS.items()]
 LINE_PREFIX = "qty-"
+
+
+def notes_required_for_reason(form, field) -> None:
+    """A reason that only the notes explain ("Other") refuses empty notes, at every step (review and save).
+
+    The notes field has no Optional(): it would end the chain on empty notes and clear this error."""
+    if form.reason.data in NOTES_REQUIRED_FOR and not (field.data or "").strip():
+        raise ValidationError("Explain the reason in the notes.")
 
 
 def new_form_token() -> str:
@@ -37,7 +45,7 @@ class RefundForm(FlaskForm):
     mode = SelectField("Refund by", choices=[("amount", "Amount"), ("lines", "Order lines")], default="amount")
     amount = StringField("Amount (₹)", validators=[Optional(), Length(max=20)])
     reason = SelectField("Reason", choices=REASON_CHOICES, validators=[DataRequired("Choose a reason.")])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTES)])
+    notes = TextAreaField("Notes", validators=[notes_required_for_reason, Length(max=MAX_NOTES)])
     form_token = HiddenField()
     next = HiddenField()
 
@@ -62,7 +70,7 @@ class RefundForm(FlaskForm):
 
 class EditRefundForm(FlaskForm):
     reason = SelectField("Reason", choices=REASON_CHOICES, validators=[DataRequired("Choose a reason.")])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=MAX_NOTES)])
+    notes = TextAreaField("Notes", validators=[notes_required_for_reason, Length(max=MAX_NOTES)])
 
 
 class ProcessRefundForm(FlaskForm):

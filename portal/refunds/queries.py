@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.history.services import history_of
+from portal.invoices.models import CreditNote
 from portal.listing import (
     ListArgs,
     amount_range_clauses,
@@ -20,14 +19,15 @@ from portal.listing import (
     stream_rows,
 )
 from portal.orders.models import Order
+from portal.orders.queries import order_condition
 from portal.payments.models import Payment
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
+from portal.search import Term, any_of, classify, id_or_amount
 
 STATUSES = [s.value for s in RefundStatus]
 SORTS = {"created": Refund.created_at, "amount": Refund.amount}
 SORT_LABELS = {"created": "Date", "amount": "Amount"}
-ORDER_NUMBER = re.compile(r"^ORD-[0-9A-Z]{1,8}$", re.IGNORECASE)
 CSV_HEADER = [
     "id",
     "created_at",
@@ -49,23 +49,34 @@ def parse_refund_args(args) -> ListArgs:
     return parse_list_args(args, statuses=STATUSES, sorts=SORTS, default_sort="created")
 
 
+def _own_condition(term: Term):
+    """What the Term matches on the refund row itself or its payment (their own indexes), or None."""
+    if term.kind == "gateway" and term.text.startswith("rfnd_"):
+        return Refund.gateway_refund_id == term.text
+    if term.kind == "gateway" and term.text.startswith("pay_"):
+        return Refund.payment_id.in_(select(Payment.id).where(Payment.gateway_payment_id == term.text))
+    if term.kind == "document_number":  # a credit note names its refund
+        return Refund.id.in_(select(CreditNote.refund_id).where(CreditNote.number.in_(term.document_numbers)))
+    if term.kind == "email":
+        return Refund.payment_id.in_(select(Payment.id).where(Payment.email == term.text))
+    return None
+
+
 def search_clause(q: str):
-    """What the search box finds, by the shape of what was typed: rfnd_/pay_ ids, order number, email, id."""
-    text = q.strip()
-    if text.startswith("rfnd_"):
-        return Refund.gateway_refund_id == text
-    if text.startswith("pay_"):
-        return Refund.payment_id.in_(select(Payment.id).where(Payment.gateway_payment_id == text))
-    if ORDER_NUMBER.match(text):
-        return Refund.order_id.in_(select(Order.id).where(Order.number == text.upper()))
-    if text.isdigit():
-        return Refund.id == int(text)
-    if "@" in text:
-        email = text.lower()
-        return Refund.order_id.in_(select(Order.id).where(Order.billing_email == email)) | Refund.payment_id.in_(
-            select(Payment.id).where(Payment.email == email)
-        )
-    return Refund.order_id.in_(select(Order.id).where(Order.billing_email.startswith(text.lower(), autoescape=True)))
+    """What the search box finds (see portal.search): refund, payment and order ids, order, invoice and
+    credit-note numbers, the customer's name or email, an amount; one indexed lookup per arm."""
+    term = classify(q)
+    if term is None:
+        return true()
+    if term.kind == "number":
+        return id_or_amount(term, Refund.id, Refund.amount)
+    if term.kind == "amount":
+        return Refund.amount == term.amount
+    own = _own_condition(term)
+    if own is not None and term.kind == "gateway":  # rfnd_/pay_ name these refunds, not the order's others
+        return own
+    on_order = order_condition(term)
+    return any_of(Refund.id, own, None if on_order is None else Refund.order_id.in_(select(Order.id).where(on_order)))
 
 
 def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:

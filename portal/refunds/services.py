@@ -30,7 +30,7 @@ from portal.refunds.errors import (
 )
 from portal.refunds.lines import line_amounts
 from portal.refunds.models import Refund
-from portal.refunds.reasons import NOTES_REQUIRED_FOR, REFUND_REASONS
+from portal.refunds.reasons import NOTES_REQUIRED_FOR, REFUND_REASONS, reason_label
 from portal.refunds.settlement import (
     apply_gateway_refund,
     lock_order_then_payment,
@@ -146,7 +146,14 @@ def _reserve(payment_id, amount, reason, notes, actor, form_token, lines) -> tup
         )
         db.session.add(refund)
         db.session.flush()
-        record_event(refund, action="create", actor=actor, to_state=RefundStatus.PENDING, reason=notes or reason)
+        record_event(
+            refund,
+            action="create",
+            actor=actor,
+            to_state=RefundStatus.PENDING,
+            reason=notes or reason_label(reason),
+            changes={"amount": [None, refund.amount], "currency": [None, refund.currency]},  # the money filter shows it
+        )
         db.session.commit()
         return refund, True
     except Exception:

@@ -135,15 +135,6 @@ class Sandbox(PaymentLinks):
             raise not_found(entity_id)
         return ent.public(doc)
 
-    def list_orders(self, params: dict) -> dict:
-        """GET /v1/orders: newest first; `receipt` filters (how a client finds an order whose create timed out)."""
-        count = str(params.get("count", ""))
-        limit = min(int(count), 100) if count.isdigit() and int(count) > 0 else 10
-        orders = [ent.public(o) for o in self.store.latest("order", limit=1000)]
-        if params.get("receipt"):
-            orders = [o for o in orders if o.get("receipt") == params["receipt"]]
-        return ent.collection(orders[:limit])
-
     def order_payments(self, order_id: str) -> dict:
         with self.store.engine.connect() as conn:
             self._get(conn, "order", order_id)

@@ -7,12 +7,14 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
 from portal.extensions import db
+from portal.inputs import db_int
 from portal.listing import to_date
+from portal.timeutil import day_bounds_utc, to_local
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
 PER_PAGE = 25
@@ -92,10 +94,10 @@ def filtered(filters: Filters):
         query = query.where(WebhookEvent.status == filters.status)
     if filters.type:
         query = query.where(WebhookEvent.event_type == filters.type)
-    if filters.date_from:
-        query = query.where(WebhookEvent.received_at >= datetime.combine(filters.date_from, time.min))
+    if filters.date_from:  # the business's calendar days (TIMEZONE), as UTC bounds
+        query = query.where(WebhookEvent.received_at >= day_bounds_utc(filters.date_from)[0])
     if filters.date_to:
-        query = query.where(WebhookEvent.received_at < datetime.combine(filters.date_to + timedelta(days=1), time.min))
+        query = query.where(WebhookEvent.received_at < day_bounds_utc(filters.date_to)[1])
     if filters.q:
         q = filters.q
         matches = [
@@ -103,8 +105,9 @@ def filtered(filters: Filters):
             WebhookEvent.gateway_payment_id == q,
             WebhookEvent.gateway_order_id == q,
         ]
-        if q.isdigit():
-            matches += [WebhookEvent.order_id == int(q), WebhookEvent.payment_id == int(q), WebhookEvent.id == int(q)]
+        number = db_int(q)  # None for ≥ 2^31: PostgreSQL would raise "integer out of range"
+        if number is not None:
+            matches += [WebhookEvent.order_id == number, WebhookEvent.payment_id == number, WebhookEvent.id == number]
         query = query.where(or_(*matches))
     return query
 
@@ -147,6 +150,8 @@ def event_types() -> list[str]:
 
 
 def _cell(value) -> str:
+    if isinstance(value, datetime):  # stored naive UTC → the business's local time with its offset
+        value = to_local(value).isoformat(sep=" ", timespec="seconds")
     text = "" if value is None else str(value)
     # A cell that starts like a formula is neutralised so a spreadsheet never evaluates it.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -144,3 +144,15 @@ def test_dashboard_statements_do_not_grow_with_the_data(auth, client, make):
     with count_queries() as many:
         client.get("/admin/")
     assert len(few) == len(many) <= 14
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kolkata"])
+def test_days_are_the_business_calendar_days(app, make, monkeypatch, zone):
+    # UTC+14 and UTC-11: at any moment one of them is on another date than UTC, so UTC days cannot pass both.
+    from portal.timeutil import local_today
+
+    monkeypatch.setitem(app.config, "TIMEZONE", zone)
+    make.order()
+    figures = summary()
+    assert figures["series"].days[-1] == local_today().isoformat()
+    assert figures["orders"]["today"] == 1 and figures["series"].orders[-1] == 1

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from portal.history.services import Actor
 from portal.invoices.models import DocumentSequence, Invoice
-from portal.invoices.numbering import NumberFormatError, financial_year, format_number, india_date, next_sequence
+from portal.invoices.numbering import NumberFormatError, financial_year, format_number, next_sequence
 from portal.invoices.services import issue_invoice
+from portal.timeutil import local_date
 
 
 @pytest.mark.parametrize(
@@ -21,10 +22,22 @@ def test_financial_year_runs_april_to_march(day, fy):
     assert financial_year(day) == fy
 
 
-def test_the_date_is_taken_in_india():
+def test_the_date_is_taken_in_india_by_default(app):
     # 31 March 2026, 19:00 UTC is already 1 April in India: the new financial year.
-    assert india_date(datetime(2026, 3, 31, 19, 0)) == date(2026, 4, 1)
-    assert financial_year(india_date(datetime(2026, 3, 31, 18, 29))) == "2025-26"
+    assert local_date(datetime(2026, 3, 31, 19, 0)) == date(2026, 4, 1)
+    assert financial_year(local_date(datetime(2026, 3, 31, 18, 29))) == "2025-26"
+
+
+def test_invoice_numbers_follow_the_business_time_zone(app, monkeypatch, paid, no_auto_invoice):
+    # 1 April 2026, 02:00 UTC is 07:30 on 1 April in Kolkata but still 31 March in New York.
+    moment = datetime(2026, 4, 1, 2, 0)
+    monkeypatch.setitem(app.config, "TIMEZONE", "America/New_York")
+    invoice = issue_invoice(paid().id, actor=Actor.system("test"), issued_at=moment)
+    assert invoice.issued_at == moment
+    assert (invoice.financial_year, invoice.number) == ("2025-26", "INV/25-26/00001")
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Kolkata")
+    later = issue_invoice(paid().id, actor=Actor.system("test"), issued_at=moment)
+    assert (later.financial_year, later.number) == ("2026-27", "INV/26-27/00001")
 
 
 def test_number_format_and_limits():

@@ -110,3 +110,35 @@ def make_processed_refund(db, order, amount):
     entity = {"id": f"rfnd_T{payment.id:010d}{amount}", "entity": "refund", "amount": amount, "currency": "INR",
               "payment_id": payment.gateway_payment_id, "status": "processed", "created_at": 1767225600}  # fmt: skip
     return apply_gateway_refund(entity, actor=Actor.gateway())
+
+
+def _header_cells(data: bytes) -> list[tuple[str, float, float]]:
+    """(text, left x, right x) of each bold column heading of the line table on page 1, measured with the
+    embedded font's own glyph widths (reportlab, which xhtml2pdf draws with)."""
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    with_bold = font_dir() / "DejaVuSans-Bold.ttf"
+    pdfmetrics.registerFont(TTFont("h5-bold", str(with_bold)))
+    cells = []
+
+    def visit(text, cm, tm, font, size):
+        name = str((font or {}).get("/BaseFont", ""))
+        if text.strip() and name.endswith("DejaVuSans-Bold") and text.strip() in {"HSN/SAC", "Qty", "Description"}:
+            left = tm[4] * cm[0] + cm[4]
+            cells.append((text.strip(), left, left + pdfmetrics.stringWidth(text.strip(), "h5-bold", size)))
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    return cells
+
+
+def test_line_table_headings_hsn_sac_and_qty_do_not_run_together(paid):
+    if not (font_dir() / "DejaVuSans-Bold.ttf").is_file():
+        pytest.skip("needs DejaVuSans-Bold.ttf to measure the headings")
+    cells = {text: (left, right) for text, left, right in _header_cells(services.pdf_bytes(paid().invoice.id)[1])}
+    assert {"Description", "HSN/SAC", "Qty"} <= set(cells)
+    gap = cells["Qty"][0] - cells["HSN/SAC"][1]
+    assert gap >= 6, f"'HSN/SAC' ends {gap:.1f}pt before 'Qty' starts"

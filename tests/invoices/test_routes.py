@@ -156,6 +156,24 @@ def test_finance_voids_with_a_reason_and_the_number_stays(auth, client, paid, db
     assert again.status_code == 409
 
 
+def test_the_void_form_warns_and_a_voided_invoice_offers_a_new_one(auth, client, paid, db):
+    invoice = paid().invoice
+    auth.login_as("finance")
+    page = client.get(f"/admin/invoices/{invoice.id}").get_data(as_text=True)
+    assert f"voiding keeps its number {invoice.number} used" in page
+    assert "the new invoice gets a new number" in page and "cannot be invoiced again" not in page
+    client.post(f"/admin/invoices/{invoice.id}/void", data={"reason": "wrong buyer", "csrf_token": csrf(client)})
+    page = client.get(f"/admin/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'id="reissue-form"' in page
+    response = client.post("/admin/invoices", data={"order_id": invoice.order_id, "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    numbers = [i.number for i in db.session.scalars(select(Invoice).where(Invoice.order_id == invoice.order_id))]
+    assert numbers[0] == invoice.number and len(numbers) == 2 and numbers[1] != invoice.number
+    page = client.get(f"/admin/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'id="reissue-form"' not in page and f">{numbers[1]}</a>" in page  # "Replaced by"
+
+
 def test_htmx_action_answers_with_a_client_redirect(auth, client, paid):
     invoice = paid().invoice
     auth.login_as("admin")

@@ -109,6 +109,33 @@ def test_voiding_keeps_the_number_used(paid):
         services.void_invoice(invoice.id, actor=FINANCE, reason="again")
 
 
+def test_a_voided_invoice_is_replaced_by_a_new_one_with_a_new_number_and_the_void_is_kept(paid):
+    order = paid()
+    first = invoice_of(order)
+    services.void_invoice(first.id, actor=FINANCE, reason="wrong buyer")
+    second = services.issue_invoice(order.id, actor=FINANCE, reason="reissued for the right buyer")
+    assert second.id != first.id and second.number != first.number
+    assert second.sequence_no == first.sequence_no + 1 and second.status == InvoiceStatus.ISSUED
+    kept = services.get_invoice(first.id)
+    assert kept.status == InvoiceStatus.VOID and kept.number == first.number
+    services.db.session.expire_all()
+    assert [i.id for i in order.invoices] == [first.id, second.id] and order.invoice.id == second.id
+    with pytest.raises(services.InvoiceExists):  # one current invoice at a time
+        services.issue_invoice(order.id, actor=FINANCE)
+    assert services.invoice_pdf_for_order(order.id)[0] == services.pdf_filename(second)
+
+
+def test_the_database_refuses_two_current_invoices_for_one_order(paid):
+    from sqlalchemy.exc import IntegrityError
+
+    invoice = invoice_of(paid())
+    twin = Invoice(order_id=invoice.order_id, status=InvoiceStatus.DRAFT, currency="INR")
+    services.db.session.add(twin)
+    with pytest.raises(IntegrityError):
+        services.db.session.commit()
+    services.db.session.rollback()
+
+
 def test_voiding_needs_a_reason(paid):
     invoice = invoice_of(paid())
     with pytest.raises(services.InvalidBillingDetails):

@@ -85,3 +85,33 @@ def test_minor_units_become_exact_decimal_strings():
     assert minor_to_decimal(5) == "0.05"
     assert minor_to_decimal(-250) == "-2.50"
     assert minor_to_decimal(None) == ""
+
+
+def test_date_filters_are_calendar_days_in_the_business_time_zone(app, make, monkeypatch):
+    from portal.extensions import db
+
+    late_evening_utc = make.order()  # 31 March 2026, 20:00 UTC is 1 April, 01:30 in Kolkata
+    late_evening_utc.created_at = datetime(2026, 3, 31, 20, 0)
+    db.session.commit()
+
+    def found(**dates) -> bool:
+        return late_evening_utc in queries.list_page(_args(**dates)).rows
+
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Kolkata")
+    assert found(**{"from": "2026-04-01", "to": "2026-04-01"})
+    assert not found(to="2026-03-31")
+    monkeypatch.setitem(app.config, "TIMEZONE", "UTC")
+    assert found(to="2026-03-31") and not found(**{"from": "2026-04-01"})
+
+
+def test_csv_times_carry_the_business_offset(app, make, monkeypatch):
+    from portal.extensions import db
+
+    order = make.order()
+    order.created_at = datetime(2026, 3, 31, 20, 0)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Kolkata")
+    row = next(r for r in queries.csv_rows(_args()) if r[0] == order.number)
+    from portal.listing import _safe_cell
+
+    assert _safe_cell(row[1]) == "2026-04-01 01:30:00+05:30"

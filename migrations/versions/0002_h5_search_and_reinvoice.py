@@ -1,0 +1,52 @@
+"""Search indexes (customer name prefix, GSTIN, invoice total) and a new invoice after a void.
+
+An order had at most one invoice (unique order_id), so a voided invoice could never be replaced. Now at
+most one invoice per order is not void (a partial unique index); voided ones stay, numbers and all.
+
+Revision ID: 0002_h5
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_h5"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+NOT_VOID = "status <> 'void'"
+
+
+def upgrade():
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_invoices_order_id", type_="unique")
+        batch_op.create_index("ix_invoices_order_id", ["order_id"], unique=False)
+        batch_op.create_index(
+            "uq_invoices_order_current",
+            ["order_id"],
+            unique=True,
+            postgresql_where=sa.text(NOT_VOID),
+            sqlite_where=sa.text(NOT_VOID),
+        )
+        batch_op.create_index("ix_invoices_total", ["total"], unique=False)
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index("ix_orders_billing_gstin", ["billing_gstin"], unique=False)
+        batch_op.create_index(
+            "ix_orders_billing_name_lower",
+            [sa.text("lower(billing_name) varchar_pattern_ops")]
+            if op.get_bind().dialect.name == "postgresql"
+            else [sa.text("lower(billing_name)")],
+            unique=False,
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_billing_name_lower")
+        batch_op.drop_index("ix_orders_billing_gstin")
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoices_total")
+        batch_op.drop_index("uq_invoices_order_current")
+        batch_op.drop_index("ix_invoices_order_id")
+        batch_op.create_unique_constraint("uq_invoices_order_id", ["order_id"])
