@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.gateway import GatewayError, get_gateway
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor, record_event
-from portal.orders.models import Order
+from portal.orders.models import CaptureMode, Order
 from portal.orders.services import (
     IdempotencyConflict,
     OrderNotFound,
@@ -98,6 +98,7 @@ def open_gateway_order(order_id: int) -> Order:
         "currency": order.currency,
         "receipt": order.number,
         "notes": {"order_id": str(order.id), "order_number": order.number},
+        "payment_capture": order.capture_mode == CaptureMode.AUTO,  # manual: the gateway only authorizes
     }
     db.session.commit()  # end the read transaction before talking to the gateway
     try:

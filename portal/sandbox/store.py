@@ -11,7 +11,6 @@ import json
 import secrets
 import string
 import threading
-import time
 from contextlib import contextmanager
 
 from sqlalchemy import (
@@ -31,6 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
+
+from portal.timeutil import unix_now
 
 metadata = MetaData()
 
@@ -204,4 +205,4 @@ def _make_engine(url: str):
 
 
 def now() -> float:
-    return time.time()
+    return unix_now()  # the portal's clock (see portal/timeutil.py)
