@@ -8,7 +8,7 @@ play months of history at the times they would have happened; nothing else moves
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -50,6 +50,21 @@ def clock_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _offset.reset(token)
+
+
+def with_this_clock(fn: Callable) -> Callable:
+    """`fn`, wrapped to run with the caller's clock: for work handed to another thread (context variables
+    do not cross threads), such as the in-process gateway transport's."""
+    offset = _offset.get()
+
+    def run(*args, **kwargs):
+        token = _offset.set(offset)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _offset.reset(token)
+
+    return run
 
 
 def from_unix(ts: int | None) -> datetime | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.gateway import get_gateway
+from portal.gateway import GatewayRejected, get_gateway
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor, record_event
 from portal.orders.models import Order
@@ -92,8 +92,16 @@ def handle_payment_authorized(event: Event) -> Handled:
     payment = db.session.get(Payment, handled.payment_id) if handled.payment_id else None
     if payment is None or payment.status != PaymentStatus.AUTHORIZED or not should_auto_capture(payment.order):
         return handled
-    outcome = settle_payment(get_gateway().fetch_payment(payment.gateway_payment_id), actor=ACTOR)
-    return Handled(order_id=outcome.order.id, payment_id=outcome.payment.id, note=f"{handled.note}; captured")
+    try:
+        outcome = settle_payment(get_gateway().fetch_payment(payment.gateway_payment_id), actor=ACTOR)
+    except GatewayRejected as exc:  # the gateway will not: the payment stays authorized (Capture, or its refund)
+        return Handled(
+            order_id=handled.order_id, payment_id=handled.payment_id, note=f"{handled.note}; not captured: {exc}"
+        )
+    # GatewayUnavailable propagates: the event is marked failed and its retry captures.
+    return Handled(
+        order_id=outcome.order.id, payment_id=outcome.payment.id, note=f"{handled.note}; {outcome.payment.status}"
+    )
 
 
 def _stale_refund(entity: dict) -> Refund | None:
