@@ -11,7 +11,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @demo_cli.command("seed")
 @click.option("--customers", default=50, show_default=True)
 @click.option("--orders", default=300, show_default=True)
-@click.option("--days", default=90, show_default=True, help="Spread orders over this many past days.")
+@click.option("--days", default=60, show_default=True, help="Spread orders over this many past days.")
 def seed(customers, orders, days):
     """Build a realistic demo catalogue, customers and orders in every state (empty database only)."""
     with click.progressbar(length=orders, label="Seeding orders") as bar:
