@@ -9,8 +9,8 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-@click.option("--customers", default=50, show_default=True)
-@click.option("--orders", default=300, show_default=True)
+@click.option("--customers", default=40, show_default=True)
+@click.option("--orders", default=150, show_default=True)
 @click.option("--days", default=60, show_default=True, help="Spread orders over this many past days.")
 def seed(customers, orders, days):
     """Build a realistic demo catalogue, customers and orders in every state (empty database only)."""

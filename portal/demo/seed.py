@@ -196,7 +196,7 @@ def story(shop: Shop, rng: random.Random, customer: User, items: list[dict], out
             yield _minutes(rng, 1, 10)
             shop.pay(order_id, "success", method)
         return
-    if outcome == "failed" or rng.random() < 0.1:  # a declined first attempt, sometimes retried
+    if outcome == "failed" or (not manual and rng.random() < 0.1):  # a declined first attempt, then paid
         shop.pay(order_id, "failure", method)
         if outcome == "failed":
             return
@@ -236,7 +236,7 @@ def seed_orders(rng, customers: list[User], products: list[Product], count: int,
     return count
 
 
-def seed(customers: int = 50, orders: int = 300, days: int = 60, seed_value: int = 7, progress=None) -> dict:
+def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int = 7, progress=None) -> dict:
     """Seed an empty database; refuses (returns {'skipped': True}) when there are orders already."""
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return {"skipped": True}

@@ -97,7 +97,8 @@ class Shop:
 @contextmanager
 def webhooks_in_this_thread(app: Flask) -> Iterator[None]:
     """While seeding: the sandbox delivers each webhook as it is sent and the portal processes it before
-    answering, in this thread (the seed's clock is this thread's), instead of by background workers."""
+    answering, from this thread (the in-process transport carries the seed's clock along), instead of by the
+    background delivery and processing workers, which would stamp them with the real time."""
     dispatcher = app.extensions["sandbox"].webhooks
     saved = dispatcher.sync, app.config["WEBHOOK_PROCESSING"], app.extensions.pop("webhook_worker", None)
     dispatcher.sync, app.config["WEBHOOK_PROCESSING"] = True, "inline"
