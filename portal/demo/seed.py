@@ -182,21 +182,25 @@ def story(shop: Shop, rng: random.Random, customer: User, items: list[dict], out
     """One order's life, step by step; each `yield` is the wait before the next step."""
     manual = outcome in ("authorized", "manual_captured")
     order_id = shop.place(customer, items, CaptureMode.MANUAL if manual else CaptureMode.AUTO)
-    method = rng.choice(METHODS)
-    if outcome == "pending":
-        return
     if outcome == "expired":
-        yield ttl + _minutes(rng, 5, 55)  # the next scheduled `orders expire` run
+        yield ttl + _minutes(rng, 5, 55)  # left unpaid until the next scheduled `orders expire` run
         shop.expire_overdue()
-        return
-    yield _minutes(rng, 1, 20)
-    if outcome in ("cancelled", "late_payment"):
-        shop.cancel(order_id)
-        if outcome == "late_payment":  # the checkout was still open: refunded on arrival
-            yield _minutes(rng, 1, 10)
-            shop.pay(order_id, "success", method)
-        return
-    if outcome == "failed" or (not manual and rng.random() < 0.1):  # a declined first attempt, then paid
+    elif outcome != "pending":
+        yield _minutes(rng, 1, 20)
+        steps = _cancelled if outcome in ("cancelled", "late_payment") else _paid
+        yield from steps(shop, rng, order_id, outcome, rng.choice(METHODS))
+
+
+def _cancelled(shop: Shop, rng: random.Random, order_id: int, outcome: str, method: str) -> Iterator:
+    shop.cancel(order_id)
+    if outcome == "late_payment":  # the checkout was still open: the payment lands, and is refunded
+        yield _minutes(rng, 1, 10)
+        shop.pay(order_id, "success", method)
+
+
+def _paid(shop: Shop, rng: random.Random, order_id: int, outcome: str, method: str) -> Iterator:
+    """Paid at the checkout (after a declined attempt, sometimes), then captured or refunded by finance."""
+    if outcome == "failed" or (outcome not in ("authorized", "manual_captured") and rng.random() < 0.1):
         shop.pay(order_id, "failure", method)
         if outcome == "failed":
             return
@@ -205,11 +209,10 @@ def story(shop: Shop, rng: random.Random, customer: User, items: list[dict], out
     if outcome == "manual_captured":
         yield _minutes(rng, 30, 600)
         shop.capture(order_id)
-    if outcome in ("refunded", "partially_refunded"):
+    elif outcome in ("refunded", "partially_refunded"):
         yield timedelta(hours=rng.randint(6, 120))
-        order = db.session.get(Order, order_id)
-        partial = outcome == "partially_refunded"
-        shop.refund(order_id, order.total // 4 if partial else None, "requested_by_customer")
+        total = db.session.get(Order, order_id).total
+        shop.refund(order_id, total // 4 if outcome == "partially_refunded" else None, "requested_by_customer")
 
 
 def _items(rng: random.Random, products: list[Product]) -> list[dict]:
@@ -220,20 +223,18 @@ def _items(rng: random.Random, products: list[Product]) -> list[dict]:
     return items
 
 
-def seed_orders(rng, customers: list[User], products: list[Product], count: int, days: int, progress=None) -> int:
-    """Play `count` orders' stories over the last `days` days (see plan_orders)."""
+def seed_orders(rng, customers: list[User], products: list[Product], plan, progress=None) -> int:
+    """Play the planned orders' stories (see plan_orders), each from its start until now."""
     app = current_app._get_current_object()
     ttl = timedelta(minutes=app.config["ORDER_PAYMENT_TTL_MINUTES"])
-    finance = find_user(DEMO_STAFF[1][0])
+    shop = Shop(app, find_user(DEMO_STAFF[1][0]))
     now = utcnow()
-    shop = Shop(app, finance)
-    stories = [
-        (now - ago, story(shop, rng, rng.choice(customers), _items(rng, products), outcome, ttl))
-        for ago, outcome in plan_orders(rng, count, days, ttl)
-    ]
+    stories = []
+    for ago, outcome in plan:
+        stories.append((now - ago, story(shop, rng, rng.choice(customers), _items(rng, products), outcome, ttl)))
     with webhooks_in_this_thread(app):
         play(stories, on_finished=(lambda: progress(1)) if progress else None)
-    return count
+    return len(plan)
 
 
 def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int = 7, progress=None) -> dict:
@@ -241,8 +242,9 @@ def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return {"skipped": True}
     rng = random.Random(seed_value)
-    with clock_at(utcnow() - timedelta(days=days + 1)):  # the shop opened before its first order
+    plan = plan_orders(rng, orders, days, timedelta(minutes=current_app.config["ORDER_PAYMENT_TTL_MINUTES"]))
+    with clock_at(utcnow() - max(ago for ago, _ in plan) - DAY):  # the shop opened before its first order
         products = seed_catalogue()  # seed_orders relies on its order: 12 courses, then 4 goods
         people = seed_people(rng, customers)
-    seed_orders(rng, people, list(products), orders, days, progress)
+    seed_orders(rng, people, list(products), plan, progress)
     return {"skipped": False, "products": len(products), "customers": len(people), "orders": orders}
