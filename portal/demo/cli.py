@@ -15,7 +15,10 @@ demo_cli = AppGroup("demo", help="Demo data.")
 def seed(customers, orders, days):
     """Build a realistic demo catalogue, customers and orders in every state (empty database only)."""
     with click.progressbar(length=orders, label="Seeding orders") as bar:
-        result = demo.seed(customers=customers, orders=orders, days=days, progress=bar.update)
+        try:
+            result = demo.seed(customers=customers, orders=orders, days=days, progress=bar.update)
+        except demo.NeedsSandbox as exc:
+            raise click.ClickException(f"{exc}; nothing changed") from None
     if result["skipped"]:
         click.echo("demo seed: the database already has orders; nothing changed")
         return

@@ -237,8 +237,15 @@ def seed_orders(rng, customers: list[User], products: list[Product], plan, progr
     return len(plan)
 
 
+class NeedsSandbox(RuntimeError):
+    """The demo pays its orders at the sandbox's checkout: it never runs against a real gateway."""
+
+
 def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int = 7, progress=None) -> dict:
-    """Seed an empty database; refuses (returns {'skipped': True}) when there are orders already."""
+    """Seed an empty database; refuses (returns {'skipped': True}) when there are orders already, and
+    raises NeedsSandbox unless the in-process sandbox is the gateway."""
+    if "sandbox" not in current_app.extensions or current_app.config.get("RAZORPAY_BASE_URL"):
+        raise NeedsSandbox("flask demo seed needs PAYMENT_GATEWAY=sandbox with the in-process sandbox")
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return {"skipped": True}
     rng = random.Random(seed_value)

@@ -212,3 +212,18 @@ def test_seed_works_beside_a_catalogue_someone_already_started(runner, make):
     assert db.session.scalar(select(func.count()).select_from(Order)) == 12
     skus = set(db.session.scalars(select(Product.sku)))
     assert "MY-1" in skus and {sku for sku, *_ in demo.COURSES + demo.GOODS} <= skus
+
+
+def test_seed_refuses_a_real_gateway_and_writes_nothing(tmp_path):
+    from portal import create_app
+    from portal.config import TestingConfig
+
+    app = create_app(
+        TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'real.sqlite'}", PAYMENT_GATEWAY="razorpay"
+    )
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["demo", "seed", "--orders", "3"])
+        assert result.exit_code != 0 and "needs PAYMENT_GATEWAY=sandbox" in result.output
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        db.engine.dispose()
