@@ -56,6 +56,13 @@ def env_timezone(name: str, default: str) -> str:
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Heroku-style `postgres://` URLs and bare `postgresql://` use psycopg 3."""
     if url.startswith("postgres://"):
@@ -152,6 +159,8 @@ def load_config(app, config_class: type[Config]) -> None:
         ),
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         ORDER_PAYMENT_TTL_MINUTES=env_int("ORDER_PAYMENT_TTL_MINUTES", 1440),
+        # New orders' capture mode (Razorpay's payment_capture): auto, or manual for finance's Capture action.
+        PAYMENT_CAPTURE=env_choice("PAYMENT_CAPTURE", "auto", ("auto", "manual")),
         DEFAULT_CURRENCY=env_currency("DEFAULT_CURRENCY", "INR"),
         AUTO_REFUND_LATE_PAYMENTS=env_flag("AUTO_REFUND_LATE_PAYMENTS", True),
         AUTO_INVOICE=env_flag("AUTO_INVOICE", True),

@@ -21,6 +21,7 @@ from portal.payments.services import (
     confirm_checkout_payment,
     confirm_payment_link_payment,
     settle_payment,
+    should_auto_capture,
 )
 
 bp = Blueprint("checkout", __name__)
@@ -84,6 +85,8 @@ def _state(outcome) -> str:
         return "paid"
     if outcome.payment.status == "failed":
         return "failed"
+    if outcome.payment.status == "authorized" and not should_auto_capture(outcome.order):
+        return "authorized"  # a manual-capture order: finance captures it
     return "pending"
 
 

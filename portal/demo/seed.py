@@ -1,32 +1,29 @@
-"""Builds a believable shop through the same services the app uses.
+"""Builds a believable shop by playing its history through the same services the app uses.
 
-Gateway-side facts (payments, refunds) are fed in as Razorpay-shaped entities through
-`apply_gateway_payment` / `apply_gateway_refund`, exactly as webhooks and reconciliation do; then
-timestamps are moved back to the order's date so the 90-day history reads naturally.
+Every order is placed and its gateway order opened as the API does, paid at the sandbox's hosted checkout,
+verified, refunded through the refund service and invoiced by the invoice service — with the sandbox's
+webhooks delivered and processed — while a clock moves through the past (portal/demo/timeline.py): each
+step is stamped when it would have happened, so the sandbox and our books agree (`flask payments
+reconcile` finds nothing) and every created_at, history row, webhook and invoice date tells one story.
 """
 
 from __future__ import annotations
 
 import random
-import string
+from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import case, select, update
+from flask import current_app
+from sqlalchemy import select
 
 from portal.auth.models import Role, User
-from portal.auth.services import upsert_user
+from portal.auth.services import find_user, upsert_user
 from portal.catalog.models import Product, ProductKind
+from portal.demo.shop import Shop, webhooks_in_this_thread
+from portal.demo.timeline import play
 from portal.extensions import db
-from portal.history.models import HistoryEvent
-from portal.history.services import Actor
-from portal.orders.models import Order
-from portal.orders.services import change_status, place_order
-from portal.orders.status import OrderStatus
-from portal.payments.models import Payment
-from portal.payments.services import apply_gateway_payment
-from portal.refunds.models import Refund
-from portal.refunds.settlement import apply_gateway_refund
-from portal.timeutil import utcnow
+from portal.orders.models import CaptureMode, Order
+from portal.timeutil import clock_at, utcnow
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 (printed to the user on purpose)
 DEMO_STAFF = (("admin@demo.test", Role.ADMIN), ("finance@demo.test", Role.FINANCE), ("viewer@demo.test", Role.VIEWER))
@@ -77,9 +74,9 @@ FIRST = [
 LAST = ["Sharma", "Iyer", "Reddy", "Patel", "Nair", "Gupta", "Singh", "Menon", "Rao", "Das"]
 STATES = ["Karnataka", "Maharashtra", "Tamil Nadu", "Delhi", "Kerala", "Telangana", "Gujarat"]
 METHODS = ["upi", "card", "netbanking", "wallet"]
-# Share of orders ending in each state (the remainder of 'paid' get refunds below).
+# Share of orders ending each way.
 OUTCOMES = [
-    ("paid", 55),
+    ("paid", 52),
     ("partially_refunded", 6),
     ("refunded", 5),
     ("failed", 8),
@@ -87,12 +84,10 @@ OUTCOMES = [
     ("expired", 10),
     ("pending", 4),
     ("late_payment", 1),
-    ("authorized", 3),
+    ("authorized", 3),  # a manual-capture order waiting for finance's Capture
+    ("manual_captured", 3),  # a manual-capture order finance captured
 ]
-
-
-def gateway_id(rng: random.Random, prefix: str) -> str:
-    return f"{prefix}_" + "".join(rng.choices(string.ascii_letters + string.digits, k=14))
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def seed_catalogue() -> list[Product]:
@@ -123,180 +118,140 @@ def seed_catalogue() -> list[Product]:
 
 
 def seed_people(rng: random.Random, customers: int) -> list[User]:
+    """Staff and customers. One password for all, hashed once: scrypt is slow on purpose, and the demo
+    customers (who all share it) would otherwise spend most of the seed's time hashing it again."""
     for email, role in DEMO_STAFF:
         upsert_user(email, DEMO_PASSWORD, role)
-    people = [
-        upsert_user(
-            DEMO_CUSTOMER,
-            DEMO_PASSWORD,
-            Role.CUSTOMER,
-            name="Demo Customer",
-            billing_state="Karnataka",
-            billing_address="1 Residency Road, Bengaluru",
-        )[0]
-    ]
+    demo, _ = upsert_user(
+        DEMO_CUSTOMER,
+        DEMO_PASSWORD,
+        Role.CUSTOMER,
+        name="Demo Customer",
+        billing_state="Karnataka",
+        billing_address="1 Residency Road, Bengaluru",
+    )
+    people = [demo]
     for i in range(customers - 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}{i}@example.in".lower()
         state = rng.choice(STATES)
-        people.append(
-            upsert_user(
-                email,
-                DEMO_PASSWORD,
-                Role.CUSTOMER,
-                name=f"{first} {last}",
-                billing_state=state,
-                billing_address=f"{rng.randint(1, 200)} Main Road, {state}",
-                phone=f"+9198{rng.randint(10000000, 99999999)}",
-            )[0]
-        )
+        user = find_user(email) or User(email=email, role=Role.CUSTOMER)
+        user.name, user.role, user.password_hash = f"{first} {last}", Role.CUSTOMER, demo.password_hash
+        user.billing_state, user.billing_address = state, f"{rng.randint(1, 200)} Main Road, {state}"
+        user.phone = f"+9198{rng.randint(10000000, 99999999)}"
+        db.session.add(user)
+        people.append(user)
+    db.session.commit()
     return people
 
 
-def payment_entity(rng, order: Order, status: str, **extra) -> dict:
-    entity = {
-        "id": gateway_id(rng, "pay"),
-        "entity": "payment",
-        "amount": order.total,
-        "currency": order.currency,
-        "status": status,
-        "order_id": order.gateway_order_id,
-        "method": rng.choice(METHODS),
-        "email": order.customer.email,
-        "contact": order.customer.phone or "+919999999999",
-        "captured": status == "captured",
-        "created_at": None,
+def _window(outcome: str, days: int, ttl: timedelta) -> tuple[timedelta, timedelta]:
+    """How long ago an order with this outcome may start, so that its story fits before now: unpaid
+    ones recent enough not to look long expired, authorized ones inside the gateway's capture window."""
+    span = max(timedelta(days=days), 2 * HOUR)
+    windows = {
+        "pending": (ttl * 0.1, ttl * 0.7),
+        # Inside the payment window too: `orders expire` does not know the payment is waiting for Capture.
+        "authorized": (ttl * 0.1, min(ttl * 0.7, 2 * DAY)),
+        "expired": (ttl + 2 * HOUR, span),
+        "refunded": (7 * DAY, span),
+        "partially_refunded": (7 * DAY, span),
+        "manual_captured": (DAY, span),
     }
-    entity.update(extra)
-    return entity
+    early, late = windows.get(outcome, (HOUR, span))
+    return early, max(early, late)
 
 
-def refund_entity(rng, payment: Payment, amount: int, status: str = "processed") -> dict:
-    return {
-        "id": gateway_id(rng, "rfnd"),
-        "entity": "refund",
-        "amount": amount,
-        "currency": payment.currency,
-        "payment_id": payment.gateway_payment_id,
-        "status": status,
-        "created_at": None,
-    }
-
-
-def _play(rng, order: Order, outcome: str) -> None:
-    gw, system = Actor.gateway(), Actor.system("demo seed")
-    if outcome in ("cancelled", "late_payment"):
-        change_status(order.id, OrderStatus.CANCELLED, actor=Actor.user(order.customer), reason="changed my mind")
-        if outcome == "late_payment":
-            apply_gateway_payment(payment_entity(rng, order, "captured"), actor=gw)
-        return
-    if outcome == "expired":
-        change_status(order.id, OrderStatus.EXPIRED, actor=system, reason="unpaid past its payment window")
-        return
-    if outcome == "pending":
-        return
-    if outcome == "failed":
-        apply_gateway_payment(
-            payment_entity(
-                rng,
-                order,
-                "failed",
-                error_code="BAD_REQUEST_ERROR",
-                error_description="Payment failed because the card was declined",
-                error_reason="card_declined",
-            ),
-            actor=gw,
-        )
-        return
-    if outcome == "authorized":
-        apply_gateway_payment(payment_entity(rng, order, "authorized"), actor=gw)
-        return
-    outcome_payment = apply_gateway_payment(payment_entity(rng, order, "captured"), actor=gw).payment
-    if outcome == "refunded":
-        apply_gateway_refund(refund_entity(rng, outcome_payment, order.total), actor=gw)
-    elif outcome == "partially_refunded":
-        apply_gateway_refund(refund_entity(rng, outcome_payment, order.total // 4), actor=gw)
-
-
-def _if_set(column, value):
-    return case((column.is_not(None), value), else_=None)
-
-
-def _backdate(order: Order, when) -> None:
-    """Move the order's timestamps (and those of what it produced) back to `when`."""
-    later = when + timedelta(minutes=7)
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(
-            created_at=when,
-            updated_at=later,
-            expires_at=when + timedelta(days=1),
-            paid_at=_if_set(Order.paid_at, later),
-        )
-    )
-    db.session.execute(
-        update(Payment)
-        .where(Payment.order_id == order.id)
-        .values(
-            created_at=when + timedelta(minutes=5),
-            updated_at=later,
-            authorized_at=_if_set(Payment.authorized_at, when + timedelta(minutes=5)),
-            captured_at=_if_set(Payment.captured_at, later),
-        )
-    )
-    db.session.execute(
-        update(Refund)
-        .where(Refund.order_id == order.id)
-        .values(
-            created_at=when + timedelta(days=2),
-            updated_at=when + timedelta(days=2),
-            processed_at=_if_set(Refund.processed_at, when + timedelta(days=2)),
-        )
-    )
-    payment_ids = select(Payment.id).where(Payment.order_id == order.id)
-    refund_ids = select(Refund.id).where(Refund.order_id == order.id)
-    db.session.execute(
-        update(HistoryEvent)
-        .where(
-            ((HistoryEvent.entity_type == "order") & (HistoryEvent.entity_id == order.id))
-            | ((HistoryEvent.entity_type == "payment") & HistoryEvent.entity_id.in_(payment_ids))
-            | ((HistoryEvent.entity_type == "refund") & HistoryEvent.entity_id.in_(refund_ids))
-        )
-        .values(created_at=later)
-    )
-    db.session.commit()
-
-
-def seed_orders(
-    rng: random.Random, customers: list[User], products: list[Product], count: int, days: int, progress=None
-) -> int:
-    outcomes, weights = zip(*OUTCOMES, strict=True)
-    now = utcnow()
+def plan_orders(rng: random.Random, count: int, days: int, ttl: timedelta) -> list[tuple[timedelta, str]]:
+    """(how long ago it starts, outcome) for each order; the first ones play every outcome once, so even a
+    small seed shows every state."""
+    names, weights = zip(*OUTCOMES, strict=True)
+    plan = []
     for n in range(count):
-        when = now - timedelta(days=days * (count - n) / count, minutes=rng.randint(0, 600))
-        # The oldest orders play every outcome once, so even a small seed shows every state.
-        outcome = outcomes[n] if n < len(outcomes) <= count else rng.choices(outcomes, weights)[0]
-        if when > now - timedelta(hours=20) and outcome == "expired":
-            outcome = "pending"
-        picks = rng.sample(products[:12], k=rng.choice([1, 1, 1, 2]))
-        items = [{"product_id": p.id, "quantity": 1} for p in picks]
-        if rng.random() < 0.2:
-            items.append({"product_id": rng.choice(products[12:]).id, "quantity": rng.randint(1, 2)})
-        order = place_order(rng.choice(customers), items, gateway_order_id=gateway_id(rng, "order"))
-        _play(rng, order, outcome)
-        _backdate(order, when)
-        if progress:
-            progress(1)
-    return count
+        outcome = names[n] if n < len(names) <= count else rng.choices(names, weights)[0]
+        early, late = _window(outcome, days, ttl)
+        plan.append((early + (late - early) * rng.random(), outcome))
+    return plan
 
 
-def seed(customers: int = 50, orders: int = 300, days: int = 90, seed_value: int = 7, progress=None) -> dict:
-    """Seed an empty database; refuses (returns {'skipped': True}) when there are orders already."""
+def _minutes(rng: random.Random, low: int, high: int) -> timedelta:
+    return timedelta(minutes=rng.randint(low, high))
+
+
+def story(shop: Shop, rng: random.Random, customer: User, items: list[dict], outcome: str, ttl) -> Iterator:
+    """One order's life, step by step; each `yield` is the wait before the next step."""
+    manual = outcome in ("authorized", "manual_captured")
+    order_id = shop.place(customer, items, CaptureMode.MANUAL if manual else CaptureMode.AUTO)
+    if outcome == "expired":
+        yield ttl + _minutes(rng, 5, 55)  # left unpaid until the next scheduled `orders expire` run
+        shop.expire_overdue()
+    elif outcome != "pending":
+        yield _minutes(rng, 1, 20)
+        steps = _cancelled if outcome in ("cancelled", "late_payment") else _paid
+        yield from steps(shop, rng, order_id, outcome, rng.choice(METHODS))
+
+
+def _cancelled(shop: Shop, rng: random.Random, order_id: int, outcome: str, method: str) -> Iterator:
+    shop.cancel(order_id)
+    if outcome == "late_payment":  # the checkout was still open: the payment lands, and is refunded
+        yield _minutes(rng, 1, 10)
+        shop.pay(order_id, "success", method)
+
+
+def _paid(shop: Shop, rng: random.Random, order_id: int, outcome: str, method: str) -> Iterator:
+    """Paid at the checkout (after a declined attempt, sometimes), then captured or refunded by finance."""
+    if outcome == "failed" or (outcome not in ("authorized", "manual_captured") and rng.random() < 0.1):
+        shop.pay(order_id, "failure", method)
+        if outcome == "failed":
+            return
+        yield _minutes(rng, 1, 15)
+    shop.pay(order_id, "authorize" if rng.random() < 0.15 else "success", method)
+    if outcome == "manual_captured":
+        yield _minutes(rng, 30, 600)
+        shop.capture(order_id)
+    elif outcome in ("refunded", "partially_refunded"):
+        yield timedelta(hours=rng.randint(6, 120))
+        total = db.session.get(Order, order_id).total
+        shop.refund(order_id, total // 4 if outcome == "partially_refunded" else None, "requested_by_customer")
+
+
+def _items(rng: random.Random, products: list[Product]) -> list[dict]:
+    picks = rng.sample(products[:12], k=rng.choice([1, 1, 1, 2]))
+    items = [{"product_id": p.id, "quantity": 1} for p in picks]
+    if rng.random() < 0.2:
+        items.append({"product_id": rng.choice(products[12:]).id, "quantity": rng.randint(1, 2)})
+    return items
+
+
+def seed_orders(rng, customers: list[User], products: list[Product], plan, progress=None) -> int:
+    """Play the planned orders' stories (see plan_orders), each from its start until now."""
+    app = current_app._get_current_object()
+    ttl = timedelta(minutes=app.config["ORDER_PAYMENT_TTL_MINUTES"])
+    shop = Shop(app, find_user(DEMO_STAFF[1][0]))
+    now = utcnow()
+    stories = []
+    for ago, outcome in plan:
+        stories.append((now - ago, story(shop, rng, rng.choice(customers), _items(rng, products), outcome, ttl)))
+    with webhooks_in_this_thread(app):
+        play(stories, on_finished=(lambda: progress(1)) if progress else None)
+    return len(plan)
+
+
+class NeedsSandbox(RuntimeError):
+    """The demo pays its orders at the sandbox's checkout: it never runs against a real gateway."""
+
+
+def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int = 7, progress=None) -> dict:
+    """Seed an empty database; refuses (returns {'skipped': True}) when there are orders already, and
+    raises NeedsSandbox unless the in-process sandbox is the gateway."""
+    if "sandbox" not in current_app.extensions or current_app.config.get("RAZORPAY_BASE_URL"):
+        raise NeedsSandbox("flask demo seed needs PAYMENT_GATEWAY=sandbox with the in-process sandbox")
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return {"skipped": True}
     rng = random.Random(seed_value)
-    products = seed_catalogue()  # seed_orders relies on its order: 12 courses, then 4 goods
-    people = seed_people(rng, customers)
-    seed_orders(rng, people, list(products), orders, days, progress)
+    plan = plan_orders(rng, orders, days, timedelta(minutes=current_app.config["ORDER_PAYMENT_TTL_MINUTES"]))
+    with clock_at(utcnow() - max(ago for ago, _ in plan) - DAY):  # the shop opened before its first order
+        products = seed_catalogue()  # seed_orders relies on its order: 12 courses, then 4 goods
+        people = seed_people(rng, customers)
+    seed_orders(rng, people, list(products), plan, progress)
     return {"skipped": False, "products": len(products), "customers": len(people), "orders": orders}

@@ -47,8 +47,11 @@ class RazorpayGateway:
         self.client.set_app_details({"title": "portal", "version": "1.0"})
 
     # orders -------------------------------------------------------------------------------------
-    def create_order(self, *, amount: int, currency: str, receipt: str, notes: dict) -> dict:
+    def create_order(
+        self, *, amount: int, currency: str, receipt: str, notes: dict, payment_capture: bool = True
+    ) -> dict:
         data = {"amount": amount, "currency": currency, "receipt": receipt, "notes": notes or {}}
+        data["payment_capture"] = 1 if payment_capture else 0
         return self._call("create_order", lambda: self.client.order.create(data))
 
     def fetch_order(self, order_id: str) -> dict:

@@ -52,7 +52,12 @@ def unavailable_message(error: GatewayUnavailable, what: str) -> str:
 class Gateway(Protocol):
     key_id: str
 
-    def create_order(self, *, amount: int, currency: str, receipt: str, notes: dict) -> dict: ...
+    def create_order(
+        self, *, amount: int, currency: str, receipt: str, notes: dict, payment_capture: bool = True
+    ) -> dict:
+        """`payment_capture` False: the gateway only authorizes payments; we capture them (manual capture)."""
+        ...
+
     def fetch_order(self, order_id: str) -> dict: ...
     def find_orders_by_receipt(self, receipt: str) -> list[dict]:
         """Gateway orders created with this receipt, newest first (finds one whose create timed out)."""

@@ -20,6 +20,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from portal.timeutil import with_this_clock
+
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -62,7 +64,8 @@ class WSGITransport(BaseAdapter):
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         environ = _environ(request)
         result: dict = {}
-        worker = threading.Thread(target=self._call, args=(environ, result), daemon=True)
+        # The caller's clock goes along (portal.timeutil): the demo seed plays the past through this transport.
+        worker = threading.Thread(target=with_this_clock(self._call), args=(environ, result), daemon=True)
         worker.start()
         worker.join(_read_timeout(timeout))
         if worker.is_alive():

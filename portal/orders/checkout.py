@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.gateway import GatewayError, get_gateway
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor, record_event
-from portal.orders.models import Order
+from portal.orders.models import CaptureMode, Order
 from portal.orders.services import (
     IdempotencyConflict,
     OrderNotFound,
@@ -129,6 +129,7 @@ def _attach_gateway_order(order: Order) -> None:
             currency=order.currency,
             receipt=order.receipt,
             notes={"order_id": str(order.id), "order_number": order.number},
+            payment_capture=order.capture_mode == CaptureMode.AUTO,  # manual: the gateway only authorizes
         )
         note = f"{chosen['id']} created"
     order.gateway_order_id = chosen["id"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,11 +11,20 @@ from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
 from portal.orders.status import ORDER, PAYABLE, FulfilmentStatus, OrderStatus
 
 
+class CaptureMode(StrEnum):
+    """Who captures an authorized payment: the gateway or we at once (auto, Razorpay's `payment_capture=1`),
+    or finance with the portal's Capture action (manual, `payment_capture=0`)."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
 class Order(Timestamps, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         one_of("status", OrderStatus),
         one_of("fulfilment_status", FulfilmentStatus),
+        one_of("capture_mode", CaptureMode),
         *non_negative("subtotal", "discount", "tax", "total"),
         UniqueConstraint("customer_id", "idempotency_key"),
         Index("ix_orders_status_created", "status", "created_at", "id"),
@@ -44,6 +54,7 @@ class Order(Timestamps, db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     paid_at: Mapped[datetime | None]
     notes: Mapped[dict | None] = mapped_column(JSON)
+    capture_mode: Mapped[str] = mapped_column(String(10), default=CaptureMode.AUTO, server_default=CaptureMode.AUTO)
     needs_refund: Mapped[bool] = mapped_column(default=False, index=True)  # payment landed after cancel/expiry
     payment_link_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     payment_link_url: Mapped[str | None] = mapped_column(String(255))

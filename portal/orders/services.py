@@ -40,7 +40,8 @@ def new_order_number() -> str:
 
 
 def build_order(customer, priced: Quote, *, created_at=None, **fields) -> Order:
-    """A pending order (not yet committed) with item snapshots; stock is taken here."""
+    """A pending order (not yet committed) with item snapshots; stock is taken here. Its capture mode is
+    PAYMENT_CAPTURE unless `fields` names one (`capture_mode=CaptureMode.MANUAL`)."""
     now = created_at or utcnow()
     ttl = timedelta(minutes=current_app.config["ORDER_PAYMENT_TTL_MINUTES"])
     order = Order(
@@ -61,7 +62,7 @@ def build_order(customer, priced: Quote, *, created_at=None, **fields) -> Order:
         billing_address=customer.billing_address,
         billing_state=customer.billing_state,
         billing_gstin=customer.gstin,
-        **fields,
+        **{"capture_mode": current_app.config["PAYMENT_CAPTURE"], **fields},
     )
     order.receipt = order.number
     for line in priced.lines:

@@ -18,7 +18,7 @@ from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayRejected, get_gateway
 from portal.history.services import Actor, record_event
-from portal.orders.models import Order
+from portal.orders.models import CaptureMode, Order
 from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
 from portal.payments.models import Payment
@@ -273,11 +273,18 @@ def _capture_at_gateway(payment: Payment) -> dict:
         return entity
 
 
+def should_auto_capture(order: Order) -> bool:
+    """Whether an authorized payment of this order is captured without anyone asking: only for an auto-capture
+    order (PAYMENT_CAPTURE, Razorpay's payment_capture=1). A manual one waits for finance's Capture action."""
+    return order.capture_mode == CaptureMode.AUTO
+
+
 def settle_payment(entity: dict, *, actor: Actor, order_id: int | None = None) -> PaymentOutcome:
-    """Apply a fetched payment entity, then capture it when it is only authorized and the order payable."""
+    """Apply a fetched payment entity, then capture it when it is only authorized, the order payable and
+    auto-capture (see should_auto_capture)."""
     outcome = apply_gateway_payment(entity, actor=actor, order_id=order_id)
     needs_capture = outcome.payment.status == PaymentStatus.AUTHORIZED and outcome.order.is_payable
-    if needs_capture and not outcome.problems:
+    if needs_capture and should_auto_capture(outcome.order) and not outcome.problems:
         outcome = _capture(outcome.payment.id, actor, settling=True)
     return outcome
 

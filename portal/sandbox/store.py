@@ -14,7 +14,6 @@ import json
 import secrets
 import string
 import threading
-import time
 from contextlib import contextmanager
 
 from sqlalchemy import (
@@ -34,6 +33,8 @@ from sqlalchemy import (
     select,
     update,
 )
+
+from portal.timeutil import unix_now
 
 metadata = MetaData()
 
@@ -226,4 +227,4 @@ def _make_engine(url: str):
 
 
 def now() -> float:
-    return time.time()
+    return unix_now()  # the portal's clock (see portal/timeutil.py)

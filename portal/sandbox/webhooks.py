@@ -38,7 +38,7 @@ def envelope(name: str, payload: dict) -> bytes:
         "event": name,
         "contains": list(payload),
         "payload": payload,
-        "created_at": int(time.time()),
+        "created_at": int(st.now()),
     }
     return json.dumps(body, indent=2).encode()
 

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.gateway import GatewayRejected, get_gateway
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor, entity_type_of, record_event
 from portal.orders.models import Order
 from portal.payments.disputes import apply_gateway_dispute
-from portal.payments.services import UnknownGatewayOrder, apply_gateway_payment
+from portal.payments.models import Payment
+from portal.payments.services import UnknownGatewayOrder, apply_gateway_payment, settle_payment, should_auto_capture
+from portal.payments.status import PaymentStatus
 from portal.refunds.errors import UnknownGatewayPayment
 from portal.refunds.models import Refund
 from portal.refunds.settlement import apply_gateway_refund
@@ -78,8 +81,27 @@ def _apply_payment(event: Event, entity: dict, order_id: int | None = None) -> H
 
 
 def handle_payment(event: Event) -> Handled:
-    """payment.authorized / payment.captured / payment.failed (and order.paid, which carries the payment)."""
+    """payment.captured / payment.failed (and order.paid, which carries the payment)."""
     return _apply_payment(event, event.require("payment"))
+
+
+def handle_payment_authorized(event: Event) -> Handled:
+    """payment.authorized: recorded; then, on an auto-capture order, captured unless the gateway already did
+    (it does for payment_capture=1, so its state is asked first). A manual order's payment waits for finance."""
+    handled = _apply_payment(event, event.require("payment"))
+    payment = db.session.get(Payment, handled.payment_id) if handled.payment_id else None
+    if payment is None or payment.status != PaymentStatus.AUTHORIZED or not should_auto_capture(payment.order):
+        return handled
+    try:
+        outcome = settle_payment(get_gateway().fetch_payment(payment.gateway_payment_id), actor=ACTOR)
+    except GatewayRejected as exc:  # the gateway will not: the payment stays authorized (Capture, or its refund)
+        return Handled(
+            order_id=handled.order_id, payment_id=handled.payment_id, note=f"{handled.note}; not captured: {exc}"
+        )
+    # GatewayUnavailable propagates: the event is marked failed and its retry captures.
+    return Handled(
+        order_id=outcome.order.id, payment_id=outcome.payment.id, note=f"{handled.note}; {outcome.payment.status}"
+    )
 
 
 def _stale_refund(entity: dict) -> Refund | None:
@@ -180,7 +202,7 @@ def handle_dispute(event: Event) -> Handled:
 
 
 HANDLERS = {
-    "payment.authorized": handle_payment,
+    "payment.authorized": handle_payment_authorized,
     "payment.captured": handle_payment,
     "payment.failed": handle_payment,
     "order.paid": handle_payment,

@@ -1,8 +1,10 @@
-"""`flask demo seed`: a believable shop whose money adds up, built once."""
+"""`flask demo seed`: a believable shop whose money adds up, whose gateway agrees with it and whose times
+tell one story, built once through the real services, the sandbox and its webhooks."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,16 +15,23 @@ from portal.catalog.models import Product
 from portal.demo import seed as demo
 from portal.extensions import db
 from portal.history.models import HistoryEvent
-from portal.orders.models import Order
+from portal.history.services import Actor
+from portal.invoices.models import Invoice
+from portal.orders.models import CaptureMode, Order
 from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
+from portal.payments.reconcile import sync_order
+from portal.payments.services import capture_payment
 from portal.refunds.models import Refund
+from portal.refunds.services import create_refund
+from portal.timeutil import utcnow
+from portal.webhooks.models import WebhookEvent
 
 ORDERS = 30
 
 
 @pytest.fixture
-def seeded(runner):
+def seeded(runner, sandbox):
     result = runner.invoke(args=["demo", "seed", "--customers", "8", "--orders", str(ORDERS), "--days", "30"])
     assert result.exit_code == 0, result.output
     return result
@@ -36,6 +45,10 @@ def test_seed_builds_a_shop_whose_money_adds_up(seeded):
     check_orders_that_were_never_paid_hold_no_captured_money()
     check_payment_and_refund_amounts_are_positive_integers()
     check_every_order_has_history_from_its_creation()
+    check_invoices_are_dated_when_their_orders_were_paid()
+    check_each_orders_history_runs_forward_from_its_creation()
+    check_the_webhook_log_holds_what_the_sandbox_delivered()
+    check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time()
 
 
 def test_the_printed_demo_logins_work(seeded):
@@ -50,8 +63,10 @@ def check_orders_cover_every_status_even_in_a_small_seed():
     statuses = Counter(db.session.scalars(select(Order.status)))
     assert sum(statuses.values()) == ORDERS
     assert set(statuses) == set(OrderStatus)
-    assert db.session.scalar(select(func.count()).select_from(Order).where(Order.needs_refund)) >= 1  # late payment
-    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.status == "authorized")) >= 1
+    late = db.session.scalars(select(Refund).where(Refund.reason == "late_payment")).all()
+    assert late and all(r.order.status == "cancelled" and r.status == "processed" for r in late)  # auto-refunded
+    waiting = db.session.scalars(select(Payment).where(Payment.status == "authorized")).all()
+    assert waiting and all(p.order.capture_mode == CaptureMode.MANUAL for p in waiting)  # left for Capture
 
 
 def check_every_paid_order_has_a_captured_payment_of_its_total():
@@ -71,7 +86,8 @@ def check_refunded_totals_match_order_status():
         elif order.status == "partially_refunded":
             assert 0 < refunded < order.total, order.number
         else:
-            assert refunded == 0 or order.needs_refund, order.number
+            late = all(r.reason == "late_payment" for r in order.refunds)
+            assert refunded == 0 or (late and order.status == "cancelled"), order.number
 
 
 def check_orders_that_were_never_paid_hold_no_captured_money():
@@ -91,6 +107,83 @@ def check_every_order_has_history_from_its_creation():
         .where(HistoryEvent.entity_type == "order", HistoryEvent.action == "create")
     )
     assert created == ORDERS
+
+
+def check_invoices_are_dated_when_their_orders_were_paid():
+    invoices = db.session.scalars(select(Invoice)).all()
+    assert invoices
+    for invoice in invoices:
+        paid_at = invoice.order.paid_at
+        assert paid_at <= invoice.issued_at <= paid_at + timedelta(minutes=5), invoice.number
+    assert len({i.issued_at.date() for i in invoices}) > 5  # spread over the weeks, not all issued today
+
+
+def check_each_orders_history_runs_forward_from_its_creation():
+    for order in db.session.scalars(select(Order)):
+        rows = db.session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.entity_type == "order", HistoryEvent.entity_id == order.id)
+            .order_by(HistoryEvent.id)
+        ).all()
+        stamps = [row.created_at for row in rows]
+        assert stamps == sorted(stamps), order.number
+        assert order.created_at <= stamps[0] <= order.created_at + timedelta(seconds=1), order.number
+        assert order.updated_at >= stamps[-1] - timedelta(seconds=1), order.number
+        for payment in order.payments:
+            assert order.created_at <= payment.created_at, order.number
+            assert payment.captured_at is None or payment.authorized_at <= payment.captured_at, order.number
+        for refund in order.refunds:
+            assert refund.created_at >= (order.paid_at or refund.payment.created_at), order.number
+            assert refund.processed_at is None or refund.processed_at >= refund.created_at, order.number
+
+
+def check_the_webhook_log_holds_what_the_sandbox_delivered():
+    events = db.session.scalars(select(WebhookEvent)).all()
+    assert {"payment.authorized", "payment.captured", "payment.failed", "order.paid"} <= {e.event_type for e in events}
+    assert {"refund.processed"} <= {e.event_type for e in events}
+    assert all(e.status == "processed" for e in events), Counter((e.event_type, e.status) for e in events)
+    for event in events:
+        assert event.order_id is not None
+        order = db.session.get(Order, event.order_id)
+        assert order.created_at <= event.received_at <= utcnow(), event.event_id
+
+
+def check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time():
+    for order in db.session.scalars(select(Order).where(Order.status == "pending")):
+        assert order.expires_at > utcnow(), order.number
+    for order in db.session.scalars(select(Order).where(Order.status == "expired")):
+        expired = db.session.scalar(
+            select(HistoryEvent.created_at).where(
+                HistoryEvent.entity_type == "order",
+                HistoryEvent.entity_id == order.id,
+                HistoryEvent.to_state == "expired",
+            )
+        )
+        assert order.expires_at <= expired <= order.expires_at + timedelta(hours=1), order.number
+
+
+def test_reconcile_finds_the_seeded_gateway_and_books_in_agreement(seeded, runner):
+    result = runner.invoke(args=["payments", "reconcile", "--dry-run", "--since", "90d"])
+
+    assert result.exit_code == 0, result.output
+    assert f"checked {ORDERS} order(s): 0 drifted, would repair 0 record(s), 0 failed" in result.output
+
+
+def test_gateway_actions_work_on_seeded_orders(seeded, sandbox):
+    finance = Actor.user(db.session.scalar(select(User).where(User.email == "finance@demo.test")))
+    waiting = db.session.scalar(select(Payment).where(Payment.status == "authorized"))
+    paid = db.session.scalar(select(Payment).join(Order).where(Order.status == "paid", Payment.status == "captured"))
+
+    captured = capture_payment(waiting.id, actor=finance)
+    refund = create_refund(paid.id, amount=None, reason="requested_by_customer", actor=finance)
+    sandbox.deliver()
+
+    assert captured.status == "captured" and captured.order.status == "paid"
+    assert sandbox.payment(captured.gateway_payment_id)["status"] == "captured"
+    assert refund.status == "processed" and sandbox.refund(refund.gateway_refund_id)["status"] == "processed"
+    for order_id in db.session.scalars(select(Order.id).where(Order.gateway_order_id.is_not(None))):
+        report = sync_order(order_id, actor=finance)
+        assert report.in_sync, report.lines()
 
 
 def test_a_second_run_changes_nothing(seeded, runner):
@@ -119,3 +212,18 @@ def test_seed_works_beside_a_catalogue_someone_already_started(runner, make):
     assert db.session.scalar(select(func.count()).select_from(Order)) == 12
     skus = set(db.session.scalars(select(Product.sku)))
     assert "MY-1" in skus and {sku for sku, *_ in demo.COURSES + demo.GOODS} <= skus
+
+
+def test_seed_refuses_a_real_gateway_and_writes_nothing(tmp_path):
+    from portal import create_app
+    from portal.config import TestingConfig
+
+    app = create_app(
+        TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'real.sqlite'}", PAYMENT_GATEWAY="razorpay"
+    )
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["demo", "seed", "--orders", "3"])
+        assert result.exit_code != 0 and "needs PAYMENT_GATEWAY=sandbox" in result.output
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        db.engine.dispose()

@@ -272,12 +272,16 @@ def test_the_detail_page_issues_a_bounded_number_of_statements(auth, client, mak
 # ---------------------------------------------------------------- against the sandbox gateway
 
 
-def _order_at_gateway(make):
+def _order_at_gateway(make, capture_mode="auto"):
     from portal.gateway import get_gateway
 
-    order = make.order()
+    order = make.order(capture_mode=capture_mode)
     created = get_gateway().create_order(
-        amount=order.total, currency=order.currency, receipt=order.number, notes={"order_id": str(order.id)}
+        amount=order.total,
+        currency=order.currency,
+        receipt=order.number,
+        notes={"order_id": str(order.id)},
+        payment_capture=capture_mode == "auto",
     )
     order.gateway_order_id = created["id"]
     db.session.commit()
@@ -287,7 +291,7 @@ def _order_at_gateway(make):
 def _authorized_at_gateway(make, gateway_sandbox) -> Payment:
     from sqlalchemy import select
 
-    order = _order_at_gateway(make)
+    order = _order_at_gateway(make, capture_mode="manual")  # an auto order's would be captured on arrival
     gateway_sandbox.pay(order.gateway_order_id, outcome="authorize")  # the webhook records it as authorized
     db.session.expire_all()
     return db.session.scalars(select(Payment).where(Payment.order_id == order.id)).one()

@@ -18,7 +18,11 @@ def pay_through_sandbox(driver, *, price: int = 100000, quantity: int = 1, produ
     items = [{"product_id": p.id, "quantity": quantity} for p in products]
     total = quote(items).total
     gateway_order = get_gateway().create_order(amount=total, currency="INR", receipt="test", notes={})
-    order = factories.order(products=products, quantity=quantity, gateway_order_id=gateway_order["id"])
+    # An authorize-only payment stays authorized on a manual-capture order (an auto one's is captured on arrival).
+    capture_mode = "manual" if outcome == "authorize" else "auto"
+    order = factories.order(
+        products=products, quantity=quantity, gateway_order_id=gateway_order["id"], capture_mode=capture_mode
+    )
     answer = driver.pay(gateway_order["id"], outcome=outcome)
     payment_id = answer.get("razorpay_payment_id") or answer["error"]["metadata"]["payment_id"]
     outcome_ = apply_gateway_payment(get_gateway().fetch_payment(payment_id), actor=Actor.gateway())
