@@ -4,14 +4,14 @@ An order had at most one invoice (unique order_id), so a voided invoice could ne
 most one invoice per order is not void (a partial unique index); voided ones stay, numbers and all.
 
 Revision ID: 0002_h5
-Revises: 0001
+Revises: 0002_h6
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_h5"
-down_revision = "0001"
+down_revision = "0002_h6"
 branch_labels = None
 depends_on = None
 
