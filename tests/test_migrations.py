@@ -81,14 +81,15 @@ def test_upgrade_on_an_empty_postgres_database_matches_the_models(postgres):
 
 
 def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_database(tmp_path):
-    """0002_h6 rebuilds tables that other rows point at (order items at orders): nothing may cascade away."""
+    """0002_h6 rebuilds tables that other rows point at (order items at orders): nothing may cascade away,
+    and no later rebuild may drop AUTOINCREMENT again."""
     from portal.orders.models import Order, OrderItem
     from tests import factories
 
     url = f"sqlite:///{tmp_path / 'populated.sqlite'}"
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        assert app.test_cli_runner().invoke(args=["db", "upgrade", "0001"]).exit_code == 0
+        assert app.test_cli_runner().invoke(args=["db", "upgrade", "0002_h7"]).exit_code == 0
         orders = [factories.order(quantity=2).id for _ in range(3)]
         items = db.session.query(OrderItem).count()
         db.session.remove()
@@ -96,8 +97,10 @@ def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_data
         assert [o.id for o in db.session.query(Order).order_by(Order.id)] == orders
         assert db.session.query(OrderItem).count() == items > 0
         with db.engine.connect() as conn:
-            ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'orders'")).scalar()
-            assert "AUTOINCREMENT" in ddl
+            # A later revision that rebuilds one of these tables in batch mode must keep AUTOINCREMENT.
+            for table in ("orders", "payments", "refunds", "invoices", "webhook_events"):
+                ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
+                assert "AUTOINCREMENT" in ddl, table
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.session.execute(text("DELETE FROM order_items WHERE order_id = :id"), {"id": orders[-1]})
         db.session.execute(text("DELETE FROM orders WHERE id = :id"), {"id": orders[-1]})

@@ -18,8 +18,12 @@ depends_on = None
 NOT_VOID = "status <> 'void'"
 
 
+# SQLite rebuilds the invoices table to drop the constraint: keep AUTOINCREMENT (revision 0002_h6).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 def upgrade():
-    with op.batch_alter_table("invoices", schema=None) as batch_op:
+    with op.batch_alter_table("invoices", schema=None, table_kwargs=NEVER_REUSE_IDS) as batch_op:
         batch_op.drop_constraint("uq_invoices_order_id", type_="unique")
         batch_op.create_index("ix_invoices_order_id", ["order_id"], unique=False)
         batch_op.create_index(
@@ -45,7 +49,7 @@ def downgrade():
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_billing_name_lower")
         batch_op.drop_index("ix_orders_billing_gstin")
-    with op.batch_alter_table("invoices", schema=None) as batch_op:
+    with op.batch_alter_table("invoices", schema=None, table_kwargs=NEVER_REUSE_IDS) as batch_op:
         batch_op.drop_index("ix_invoices_total")
         batch_op.drop_index("uq_invoices_order_current")
         batch_op.drop_index("ix_invoices_order_id")

@@ -1,7 +1,7 @@
 """SQLite: never reuse the ids of deletable entities (orders, payments, refunds, invoices, webhook events)
 
 Revision ID: 0002_h6
-Revises: 0001
+Revises: 0002_h7
 Create Date: 2026-12-01 08:45:00
 
 SQLite hands the highest rowid out again after its row is deleted, so a new refund took a deleted one's
@@ -14,7 +14,7 @@ migrations, so dropping the old copy of a table neither cascades into nor is ref
 from alembic import op
 
 revision = "0002_h6"
-down_revision = "0001"
+down_revision = "0002_h7"
 branch_labels = None
 depends_on = None
 
