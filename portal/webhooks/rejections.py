@@ -14,7 +14,7 @@ from portal.webhooks.models import WebhookRejection
 REASONS = {
     "missing_signature": "no X-Razorpay-Signature header",
     "bad_signature": "signature did not match",
-    "malformed": "signed, but not a Razorpay event",
+    "malformed": "signed, but not a Razorpay event (unreadable or too deeply nested JSON, or a bad event id)",
     "too_large": "body too large",
 }
 
