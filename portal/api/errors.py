@@ -57,9 +57,15 @@ def register(bp) -> None:
         return error_body("idempotency_conflict", str(error), 409, {"order_id": error.order_id})
 
     @bp.errorhandler(GatewayUnavailable)
-    def _gateway_down(_error):
-        message = "The payment gateway is not reachable right now. Nothing was charged; please try again shortly."
-        return error_body("gateway_unavailable", message, 503)
+    def _gateway_down(error: GatewayUnavailable):
+        if error.outcome_known:
+            message = "The payment gateway is not reachable right now; nothing was sent. Please try again shortly."
+        else:  # sent, no answer: e.g. a capture that may have gone through
+            message = (
+                "The payment gateway did not answer in time, so the outcome is not known yet. "
+                "Calling again is safe: it answers with what the gateway settled."
+            )
+        return error_body("gateway_unavailable", message, 503, {"outcome_known": error.outcome_known})
 
     @bp.errorhandler(GatewayRejected)
     def _gateway_no(error: GatewayRejected):

@@ -105,7 +105,10 @@ def open_gateway_order(order_id: int) -> Order:
         db.session.commit()
     except GatewayError as exc:
         db.session.rollback()
-        _record_gateway_trouble(order_id, "gateway order not created", exc)
+        what = "gateway order not created"
+        if not getattr(exc, "outcome_known", True):  # it may exist at the gateway: the next request adopts it
+            what = "gateway order outcome unknown (the next request adopts it by its receipt)"
+        _record_gateway_trouble(order_id, what, exc)
         raise
     except Exception:
         db.session.rollback()

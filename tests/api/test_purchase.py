@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import func, select
 
 from portal.history.services import history_of
@@ -143,3 +145,27 @@ def test_a_payment_after_cancellation_is_recorded_refunded_and_reported(api, cou
     assert order["status"] == "cancelled"
     assert [p["gateway_payment_id"] for p in order["payments"]] == [paid["razorpay_payment_id"]]
     assert [(r["reason"], r["amount"]) for r in order["refunds"]] == [("late_payment", order["amount"])]
+
+
+def test_a_verification_whose_gateway_answer_is_lost_answers_503_outcome_unknown_and_a_retry_settles_it(
+    app, api, course, sandbox
+):
+    from portal.gateway import build_gateway
+
+    created = api.post("/api/v1/orders", json={"items": [{"product_id": course.id}]}).get_json()["data"]
+    paid = sandbox.pay(created["checkout"]["gateway_order_id"], outcome="authorize")
+    original = app.extensions["gateway"]
+    app.extensions["gateway"] = build_gateway(app, timeout=0.3, retries=0, backoff=0)
+    sandbox.set_faults(latency_ms=800)
+    try:
+        lost = api.post("/api/v1/orders/verify-payment", json=paid)
+    finally:
+        app.extensions["gateway"] = original
+        sandbox.clear_faults()
+
+    assert lost.status_code == 503
+    error = lost.get_json()["error"]
+    assert error["details"] == {"outcome_known": False} and "Nothing was charged" not in error["message"]
+    time.sleep(0.9)  # let the timed-out call finish inside the sandbox
+    again = api.post("/api/v1/orders/verify-payment", json=paid)
+    assert again.status_code == 200 and again.get_json()["data"]["payment"]["status"] == "captured"
