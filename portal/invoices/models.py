@@ -29,7 +29,6 @@ class Invoice(Timestamps, db.Model):
         *non_negative("subtotal", "tax", "cgst", "sgst", "igst", "total"),
         UniqueConstraint("financial_year", "sequence_no"),
         Index("ix_invoices_issued_at", "issued_at", "id"),
-        NEVER_REUSE_IDS,
         Index("ix_invoices_order_id", "order_id"),
         # An order has at most one invoice that is not void: a voided one keeps its number and a new
         # invoice (with a new number) may replace it. The database settles two concurrent issuers.
@@ -41,6 +40,7 @@ class Invoice(Timestamps, db.Model):
             sqlite_where=text("status <> 'void'"),
         ),
         Index("ix_invoices_total", "total"),  # the search box's exact-amount match
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,8 +33,8 @@ class Order(Timestamps, db.Model):
         # Admin list keyset pages: (sort column, id) so a seek + ORDER BY ... LIMIT reads only one page.
         Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_status_total", "status", "total", "id"),
-        NEVER_REUSE_IDS,
         Index("ix_orders_billing_gstin", "billing_gstin"),  # the invoices list's search by GSTIN
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
