@@ -103,3 +103,14 @@ def any_of(id_column, *conditions):
     if len(present) <= 1:
         return present[0] if present else false()
     return id_column.in_(union(*(select(id_column).where(c) for c in present)))
+
+
+def starts_with(column, text: str):
+    """`column LIKE 'text%'` with the pattern inlined as a literal (wildcards in `text` escaped).
+
+    A bound pattern is invisible to the planner of a prepared statement (psycopg prepares a query after a
+    few runs, and a generic plan cannot turn LIKE into an index range): the list then scans the table."""
+    from sqlalchemy import bindparam
+
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.like(bindparam(None, escaped + "%", literal_execute=True), escape="/")
