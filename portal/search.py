@@ -95,11 +95,29 @@ def id_or_amount(term: Term, id_column, amount_column):
 
 
 def any_of(id_column, *conditions):
-    """Rows matching any of `conditions` (None ones skipped) as ONE `id IN (SELECT … UNION SELECT …)`:
+    """Rows matching any of `conditions` (None ones skipped) as ONE id lookup in `SELECT … UNION SELECT …`:
     each arm is answered from its own index, where an OR across a join or a subquery would scan the table."""
-    from sqlalchemy import false, select, union
+    from sqlalchemy import any_, false, func, select, union
+
+    from portal.extensions import db
 
     present = [c for c in conditions if c is not None]
     if len(present) <= 1:
         return present[0] if present else false()
-    return id_column.in_(union(*(select(id_column).where(c) for c in present)))
+    ids = union(*(select(id_column).where(c) for c in present))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # `id = ANY(ARRAY(…))`: the ids are computed once (an InitPlan) and fetched by primary key, where
+        # `id IN (…)` lets the planner hash-join the whole table against them.
+        return id_column == any_(func.array(ids.scalar_subquery()))
+    return id_column.in_(ids)
+
+
+def starts_with(column, text: str):
+    """`column LIKE 'text%'` with the pattern inlined as a literal (wildcards in `text` escaped).
+
+    A bound pattern is invisible to the planner of a prepared statement (psycopg prepares a query after a
+    few runs, and a generic plan cannot turn LIKE into an index range): the list then scans the table."""
+    from sqlalchemy import bindparam
+
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.like(bindparam(None, escaped + "%", literal_execute=True), escape="/")

@@ -1,4 +1,4 @@
-"""Search indexes (customer name prefix, GSTIN, invoice total) and a new invoice after a void.
+"""Search indexes (name and email prefixes, GSTIN, invoice total) and a new invoice after a void.
 
 An order had at most one invoice (unique order_id), so a voided invoice could never be replaced. Now at
 most one invoice per order is not void (a partial unique index); voided ones stay, numbers and all.
@@ -34,7 +34,17 @@ def upgrade():
             sqlite_where=sa.text(NOT_VOID),
         )
         batch_op.create_index("ix_invoices_total", ["total"], unique=False)
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_payments_email_prefix", ["email"], unique=False, postgresql_ops={"email": "varchar_pattern_ops"}
+        )
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_orders_billing_email_prefix",
+            ["billing_email"],
+            unique=False,
+            postgresql_ops={"billing_email": "varchar_pattern_ops"},
+        )
         batch_op.create_index("ix_orders_billing_gstin", ["billing_gstin"], unique=False)
         batch_op.create_index(
             "ix_orders_billing_name_lower",
@@ -49,6 +59,9 @@ def downgrade():
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_billing_name_lower")
         batch_op.drop_index("ix_orders_billing_gstin")
+        batch_op.drop_index("ix_orders_billing_email_prefix")
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index("ix_payments_email_prefix")
     with op.batch_alter_table("invoices", schema=None, table_kwargs=NEVER_REUSE_IDS) as batch_op:
         batch_op.drop_index("ix_invoices_total")
         batch_op.drop_index("uq_invoices_order_current")

@@ -34,6 +34,10 @@ class Order(Timestamps, db.Model):
         Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_status_total", "status", "total", "id"),
         Index("ix_orders_billing_gstin", "billing_gstin"),  # the invoices list's search by GSTIN
+        # The search box's email prefix (`LIKE 'asha%'`): a plain index serves LIKE only under the C collation.
+        Index(
+            "ix_orders_billing_email_prefix", "billing_email", postgresql_ops={"billing_email": "varchar_pattern_ops"}
+        ),
         NEVER_REUSE_IDS,
     )
 

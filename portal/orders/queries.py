@@ -25,7 +25,7 @@ from portal.listing import (
 from portal.orders.models import Order, OrderItem
 from portal.orders.status import FulfilmentStatus, OrderStatus
 from portal.payments.models import Payment
-from portal.search import Term, classify, id_or_amount
+from portal.search import Term, classify, id_or_amount, starts_with
 
 STATUSES = [s.value for s in OrderStatus]
 FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
@@ -68,8 +68,8 @@ def parse_order_args(args) -> ListArgs:
 def _name_or_email_starts(text: str):
     """The start of the customer's name (any case) or email: prefix matches, which an index serves (%x% cannot)."""
     clauses = [
-        func.lower(Order.billing_name).startswith(text, autoescape=True),
-        Order.billing_email.startswith(text, autoescape=True),
+        starts_with(func.lower(Order.billing_name), text),
+        starts_with(Order.billing_email, text),
     ]
     if GSTIN.match(text.upper()):
         clauses.append(Order.billing_gstin == text.upper())

@@ -18,6 +18,8 @@ class Payment(Timestamps, db.Model):
         Index("ix_payments_status_created", "status", "created_at", "id"),
         Index("ix_payments_amount", "amount"),
         Index("ix_payments_created_id", "created_at", "id"),  # admin list keyset pages
+        # The search box's email prefix (`LIKE 'asha%'`): a plain index serves LIKE only under the C collation.
+        Index("ix_payments_email_prefix", "email", postgresql_ops={"email": "varchar_pattern_ops"}),
         # Dashboard revenue per day: an index-only range scan by capture time.
         Index("ix_payments_captured_at", "captured_at", postgresql_include=["status", "amount", "amount_refunded"]),
         NEVER_REUSE_IDS,

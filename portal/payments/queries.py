@@ -24,7 +24,7 @@ from portal.orders.queries import order_condition
 from portal.payments.models import Payment
 from portal.payments.status import PaymentStatus
 from portal.refunds.models import Refund
-from portal.search import Term, any_of, classify, id_or_amount
+from portal.search import Term, any_of, classify, id_or_amount, starts_with
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
@@ -68,7 +68,7 @@ def _own_condition(term: Term):
     if term.kind == "email":
         return Payment.email == term.text
     if term.kind == "text":
-        return Payment.email.startswith(term.text, autoescape=True)
+        return starts_with(Payment.email, term.text)
     return None
 
 
