@@ -161,7 +161,6 @@ def test_every_form_action_answers_hostile_fields_and_ids_without_a_5xx(app, adm
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the search text `q` is being rewritten (helper h5); remove this mark once it lands")
 def test_the_search_text_answers_hostile_values_without_a_5xx(app, admin_client):
     client, _token = admin_client
     paths = [_paths(rule, 1)[0] for rule in _rules(app, {"GET"}) if not rule.arguments]

@@ -3,22 +3,22 @@
 An order had at most one invoice (unique order_id), so a voided invoice could never be replaced. Now at
 most one invoice per order is not void (a partial unique index); voided ones stay, numbers and all.
 
-Revision ID: 0002_h5
-Revises: 0002_h6
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_h5"
-down_revision = "0002_h6"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 NOT_VOID = "status <> 'void'"
 
 
-# SQLite rebuilds the invoices table to drop the constraint: keep AUTOINCREMENT (revision 0002_h6).
+# SQLite rebuilds the invoices table to drop the constraint: keep AUTOINCREMENT (revision 0003).
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 

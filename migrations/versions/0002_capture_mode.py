@@ -1,13 +1,13 @@
 """orders.capture_mode: auto (the gateway or we capture at once) or manual (finance captures)
 
-Revision ID: 0002_h7
+Revision ID: 0002
 Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_h7"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """SQLite: never reuse the ids of deletable entities (orders, payments, refunds, invoices, webhook events)
 
-Revision ID: 0002_h6
-Revises: 0002_h7
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 08:45:00
 
 SQLite hands the highest rowid out again after its row is deleted, so a new refund took a deleted one's
@@ -9,12 +9,14 @@ number and its history. AUTOINCREMENT is part of the table definition, so each t
 mode copies the rows; sqlite_sequence starts from the highest id kept). PostgreSQL's sequences never
 reuse an id: nothing to do there. migrations/env.py turns SQLite's foreign keys off around the
 migrations, so dropping the old copy of a table neither cascades into nor is refused by its children.
+A later revision that rebuilds one of these tables in batch mode must pass
+`table_kwargs={"sqlite_autoincrement": True}` (see 0004), or the rebuild drops AUTOINCREMENT again.
 """
 
 from alembic import op
 
-revision = "0002_h6"
-down_revision = "0002_h7"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
