@@ -25,7 +25,7 @@ from portal.listing import (
 from portal.orders.models import Order, OrderItem
 from portal.orders.status import FulfilmentStatus, OrderStatus
 from portal.payments.models import Payment
-from portal.search import Term, classify, id_or_amount, starts_with
+from portal.search import Term, any_of, classify, id_or_amount, starts_with
 
 STATUSES = [s.value for s in OrderStatus]
 FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
@@ -125,6 +125,25 @@ def search_clause(q: str):
         return Order.total == term.amount
     condition = order_condition(term)
     return false() if condition is None else condition
+
+
+def belonging_search_clause(q: str, *, id_column, amount_column, order_column, own_condition):
+    """The search of a list whose rows belong to an order (payments, refunds): an id or amount, the row's own
+    identifiers (`own_condition(term)`), else the order's. A gateway id (pay_/rfnd_) names these rows, not the
+    order's others. Own-row and order matches are one `id IN (… UNION …)` so each side uses its index, rather
+    than an OR across the join."""
+    term = classify(q)
+    if term is None:
+        return true()
+    if term.kind == "number":
+        return id_or_amount(term, id_column, amount_column)
+    if term.kind == "amount":
+        return amount_column == term.amount
+    own = own_condition(term)
+    if own is not None and term.kind == "gateway":
+        return own
+    on_order = order_condition(term)
+    return any_of(id_column, own, None if on_order is None else order_column.in_(select(Order.id).where(on_order)))
 
 
 def customer_clause(customer: str):

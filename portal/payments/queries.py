@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -20,11 +20,11 @@ from portal.listing import (
     stream_rows,
 )
 from portal.orders.models import Order
-from portal.orders.queries import order_condition
+from portal.orders.queries import belonging_search_clause
 from portal.payments.models import Payment
 from portal.payments.status import PaymentStatus
 from portal.refunds.models import Refund
-from portal.search import Term, any_of, classify, id_or_amount, starts_with
+from portal.search import Term, starts_with
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
@@ -74,20 +74,14 @@ def _own_condition(term: Term):
 
 def search_clause(q: str):
     """What the search box finds (see portal.search): payment and order ids, order and invoice numbers, the
-    customer's name or email, an amount. Own-row and order matches are one `id IN (… UNION …)` so that each
-    side uses its index, rather than an OR across the join."""
-    term = classify(q)
-    if term is None:
-        return true()
-    if term.kind == "number":
-        return id_or_amount(term, Payment.id, Payment.amount)
-    if term.kind == "amount":
-        return Payment.amount == term.amount
-    own = _own_condition(term)
-    if own is not None and term.kind == "gateway":  # pay_/rfnd_ name this payment, not its order's others
-        return own
-    on_order = order_condition(term)
-    return any_of(Payment.id, own, None if on_order is None else Payment.order_id.in_(select(Order.id).where(on_order)))
+    customer's name or email, an amount."""
+    return belonging_search_clause(
+        q,
+        id_column=Payment.id,
+        amount_column=Payment.amount,
+        order_column=Payment.order_id,
+        own_condition=_own_condition,
+    )
 
 
 def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:

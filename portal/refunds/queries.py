@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -19,11 +19,11 @@ from portal.listing import (
     stream_rows,
 )
 from portal.orders.models import Order
-from portal.orders.queries import order_condition
+from portal.orders.queries import belonging_search_clause
 from portal.payments.models import Payment
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
-from portal.search import Term, any_of, classify, id_or_amount
+from portal.search import Term
 
 STATUSES = [s.value for s in RefundStatus]
 SORTS = {"created": Refund.created_at, "amount": Refund.amount}
@@ -64,19 +64,14 @@ def _own_condition(term: Term):
 
 def search_clause(q: str):
     """What the search box finds (see portal.search): refund, payment and order ids, order, invoice and
-    credit-note numbers, the customer's name or email, an amount; one indexed lookup per arm."""
-    term = classify(q)
-    if term is None:
-        return true()
-    if term.kind == "number":
-        return id_or_amount(term, Refund.id, Refund.amount)
-    if term.kind == "amount":
-        return Refund.amount == term.amount
-    own = _own_condition(term)
-    if own is not None and term.kind == "gateway":  # rfnd_/pay_ name these refunds, not the order's others
-        return own
-    on_order = order_condition(term)
-    return any_of(Refund.id, own, None if on_order is None else Refund.order_id.in_(select(Order.id).where(on_order)))
+    credit-note numbers, the customer's name or email, an amount."""
+    return belonging_search_clause(
+        q,
+        id_column=Refund.id,
+        amount_column=Refund.amount,
+        order_column=Refund.order_id,
+        own_condition=_own_condition,
+    )
 
 
 def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
