@@ -29,6 +29,8 @@ from portal.orders.services import (
     restock,
 )
 from portal.orders.status import ORDER, OrderStatus
+from portal.payments.models import Payment
+from portal.payments.status import PaymentStatus
 from portal.statemachine import IllegalTransition, transition
 from portal.timeutil import utcnow
 
@@ -275,8 +277,16 @@ class ExpirySummary:
 
 
 def overdue_order_ids(now=None) -> list[int]:
+    """Pending orders past their TTL — except those holding an authorized payment: that money is the
+    customer's, held for us (a manual-capture order waiting for finance's Capture), and expiring the order
+    would make the capture impossible while leaving the hold in place until the gateway drops it."""
     now = now or utcnow()
-    query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now).order_by(Order.id)
+    query = (
+        select(Order.id)
+        .where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
+        .where(~Order.payments.any(Payment.status == PaymentStatus.AUTHORIZED))
+        .order_by(Order.id)
+    )
     return list(db.session.scalars(query))
 
 
@@ -306,7 +316,9 @@ def expire_overdue_orders(*, dry_run: bool = False, now=None) -> ExpirySummary:
 def _expire_one(order_id: int, now, actor: Actor) -> Order | None:
     try:
         order = get_order_for_update(order_id)
-        if order.status != OrderStatus.PENDING or order.expires_at is None or order.expires_at > now:
+        overdue = order.status == OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now
+        held = any(p.status == PaymentStatus.AUTHORIZED for p in order.payments)  # authorized since the listing
+        if not overdue or held:
             db.session.rollback()
             return None
         transition(order, ORDER, OrderStatus.EXPIRED, actor=actor, reason="not paid in time")

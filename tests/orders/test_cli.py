@@ -48,3 +48,19 @@ def test_overdue_pending_orders_expire_with_links_cancelled_once(runner, make, s
     assert db.session.get(type(kit), kit.id).stock == 5  # stock taken by the order is back
     assert db.session.get(Order, fresh.id).status == "pending"
     assert db.session.get(Order, paid.id).status == "paid"
+
+
+def test_an_overdue_order_holding_an_authorized_payment_waits_for_capture(runner, make, db):
+    """A manual-capture order whose payment is authorized is not expired: finance can still capture it."""
+    from portal.history.services import Actor
+    from portal.orders.models import CaptureMode
+    from portal.payments.services import apply_gateway_payment
+
+    order = _overdue(make, capture_mode=CaptureMode.MANUAL)
+    apply_gateway_payment(make.payment_entity(order, status="authorized"), actor=Actor.system("test"))
+
+    result = runner.invoke(args=["orders", "expire"])
+
+    assert result.exit_code == 0, result.output
+    assert db.session.get(Order, order.id).status == "pending"
+    assert order.number not in result.output
