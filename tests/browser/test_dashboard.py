@@ -26,7 +26,7 @@ def test_dashboard_shows_figures_chart_and_the_same_numbers_as_a_table(page, log
     # The chart is readable without seeing it: the figures open as a table (keyboard: Enter on the summary).
     page.get_by_text("Show the figures as a table").focus()
     page.keyboard.press("Enter")
-    table = page.get_by_role("table", name="Orders placed and net revenue per day (UTC)")
+    table = page.get_by_role("table", name="Orders placed and net revenue per day (Asia/Kolkata)")
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_contain_text("₹17,696.46")  # 3 × ₹5,898.82
     screenshot(page, "dashboard")
