@@ -75,6 +75,14 @@ def to_date(text: str | None) -> date | None:
     return day
 
 
+def lenient_date(text: str | None) -> date | None:
+    """A filter date, or None when it is empty or unreadable (lists whose shared URL ignores a bad date)."""
+    try:
+        return to_date(text)
+    except ValueError:
+        return None
+
+
 def parse_date(text: str, name: str, errors: dict) -> date | None:
     try:
         return to_date(text)
@@ -147,13 +155,18 @@ def parse_list_args(args, *, statuses: Iterable[str], sorts: Iterable[str], defa
 
 
 def date_range_clauses(column, args: ListArgs) -> list:
+    """The list's `from`/`to` as conditions on `column` (see day_range_clauses)."""
+    return day_range_clauses(column, args.date_from, args.date_to)
+
+
+def day_range_clauses(column, date_from: date | None, date_to: date | None) -> list:
     """Dates are whole calendar days in the business's zone (TIMEZONE), inclusive at both ends, turned into
     UTC bounds (timeutil.day_bounds_utc); compare on the raw column so its index is used."""
     clauses = []
-    if args.date_from:
-        clauses.append(column >= day_bounds_utc(args.date_from)[0])
-    if args.date_to:
-        clauses.append(column < day_bounds_utc(args.date_to)[1])
+    if date_from:
+        clauses.append(column >= day_bounds_utc(date_from)[0])
+    if date_to:
+        clauses.append(column < day_bounds_utc(date_to)[1])
     return clauses
 
 

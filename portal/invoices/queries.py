@@ -14,11 +14,11 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.invoices.models import CreditNote, Invoice
 from portal.invoices.status import InvoiceStatus
-from portal.listing import page_number, to_date
+from portal.listing import day_range_clauses, lenient_date, page_number
 from portal.orders.models import Order
 from portal.orders.queries import order_condition
 from portal.search import any_of, classify, id_or_amount
-from portal.timeutil import day_bounds_utc, local_date
+from portal.timeutil import local_date
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -44,8 +44,8 @@ class InvoiceFilter:
             q=args.get("q", "").strip()[:100],
             status=status if status in {s.value for s in InvoiceStatus} else "",
             customer=args.get("customer", "").strip()[:255],
-            date_from=_date(args.get("from")),
-            date_to=_date(args.get("to")),
+            date_from=lenient_date(args.get("from")),
+            date_to=lenient_date(args.get("to")),
             page=page_number(args.get("page")),
         )
 
@@ -59,13 +59,6 @@ class InvoiceFilter:
         }
         values.update(override)
         return {k: v for k, v in values.items() if v}
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return to_date(text)
-    except ValueError:
-        return None
 
 
 def search_clause(q: str):
@@ -93,11 +86,7 @@ def _filtered(f: InvoiceFilter):
         query = query.where(or_(User.email.ilike(f"%{f.customer}%"), Order.billing_email.ilike(f"%{f.customer}%")))
     if f.status:
         query = query.where(Invoice.status == f.status)
-    if f.date_from:  # the business's calendar days (TIMEZONE), as UTC bounds
-        query = query.where(Invoice.issued_at >= day_bounds_utc(f.date_from)[0])
-    if f.date_to:
-        query = query.where(Invoice.issued_at < day_bounds_utc(f.date_to)[1])
-    return query
+    return query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))
 
 
 def list_invoices(f: InvoiceFilter) -> tuple[list[Invoice], bool]:

@@ -26,6 +26,7 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.payments.services import apply_gateway_payment
 from portal.payments.status import PAYMENT, PaymentStatus
+from portal.refunds.invariants import exceeds_captured
 from portal.refunds.models import Refund
 from portal.refunds.settlement import apply_gateway_refund
 from portal.refunds.status import REFUND, RefundStatus
@@ -200,7 +201,7 @@ def _look_at_payments(look: _Look) -> None:
         drift = _payment_drift(payment)
         if drift:
             look.drifts.append(drift)
-        if (payment.get("amount_refunded") or 0) > (payment.get("amount") or 0):
+        if exceeds_captured(payment.get("amount") or 0, payment.get("amount_refunded") or 0):
             refunded, amount = payment["amount_refunded"], payment["amount"]
             text = f"the gateway reports payment {payment['id']} refunded {refunded} of {amount}"
             look.drifts.append(_finding("payment", payment["id"], None, text))
@@ -223,7 +224,7 @@ def _look_for_our_refunds(look: _Look) -> None:
 
 def _over_refunds(order_id: int) -> list[Drift]:
     """The invariant guard, from our own books: processed and pending refunds of a payment never exceed what
-    was captured. (Computed here from the refunds themselves; the refund services refuse it at store time.)"""
+    was captured (refunds.invariants.exceeds_captured, the rule the refund services refuse at store time)."""
     refunded = func.coalesce(func.sum(Refund.amount), 0)
     rows = db.session.execute(
         select(Payment.gateway_payment_id, Payment.status, Payment.amount, Payment.currency, refunded)
@@ -234,7 +235,7 @@ def _over_refunds(order_id: int) -> list[Drift]:
     drifts = []
     for payment_id, status, amount, currency, total in rows:
         captured = amount if status in CAPTURED_STATES else 0
-        if total > captured:
+        if exceeds_captured(captured, total):
             text = (
                 f"payment {payment_id} has {total} refunded of {captured} captured "
                 f"({currency} minor units, processed and pending refunds)"

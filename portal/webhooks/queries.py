@@ -13,8 +13,8 @@ from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.inputs import db_int
-from portal.listing import to_date
-from portal.timeutil import day_bounds_utc, to_local
+from portal.listing import day_range_clauses, lenient_date
+from portal.timeutil import to_local
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
 PER_PAGE = 25
@@ -34,13 +34,6 @@ CSV_COLUMNS = (
     "outcome",
     "last_error",
 )
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return to_date(text)
-    except ValueError:
-        return None
 
 
 def _int(text: str | None, default: int, low: int, high: int) -> int:
@@ -67,8 +60,8 @@ class Filters:
             status=status if status in set(WebhookStatus) else "",
             type=args.get("type", "").strip()[:60],
             q=args.get("q", "").strip()[:80],
-            date_from=_date(args.get("from")),
-            date_to=_date(args.get("to")),
+            date_from=lenient_date(args.get("from")),
+            date_to=lenient_date(args.get("to")),
             page=_int(args.get("page"), 1, 1, 100000),
             per_page=_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
         )
@@ -94,10 +87,7 @@ def filtered(filters: Filters):
         query = query.where(WebhookEvent.status == filters.status)
     if filters.type:
         query = query.where(WebhookEvent.event_type == filters.type)
-    if filters.date_from:  # the business's calendar days (TIMEZONE), as UTC bounds
-        query = query.where(WebhookEvent.received_at >= day_bounds_utc(filters.date_from)[0])
-    if filters.date_to:
-        query = query.where(WebhookEvent.received_at < day_bounds_utc(filters.date_to)[1])
+    query = query.where(*day_range_clauses(WebhookEvent.received_at, filters.date_from, filters.date_to))
     if filters.q:
         q = filters.q
         matches = [
