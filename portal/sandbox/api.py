@@ -13,7 +13,7 @@ import time
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from portal.sandbox.errors import ApiError, auth_failed, gateway_error, no_route, server_error
+from portal.sandbox.errors import ApiError, auth_failed, gateway_error, no_route, rate_limited, server_error
 
 bp = Blueprint("sandbox_api", __name__)
 log = logging.getLogger("portal.sandbox.api")
@@ -28,10 +28,12 @@ def sandbox():
 @bp.before_request
 def _faults_and_auth():
     faults = sandbox().faults()
-    if faults["latency_ms"]:
+    if faults["latency_ms"]:  # a real sleep: concurrent callers overlap it, as with a remote server
         time.sleep(faults["latency_ms"] / 1000)
     if faults["down"]:  # the load balancer answers, not the API: an HTML body
         return current_app.response_class(DOWN_PAGE, status=503, mimetype="text/html")
+    if faults["rate_limit_per_second"] and not sandbox().admit(faults["rate_limit_per_second"]):
+        raise rate_limited()  # refused before any work, like Razorpay's throttle
     if faults["error_rate"] and random.random() < faults["error_rate"]:  # noqa: S311 (fault injection, not security)
         raise server_error()
     if not _authorised():

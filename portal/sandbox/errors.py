@@ -73,3 +73,8 @@ def gateway_error() -> ApiError:
         step="NA",
         reason="NA",
     )
+
+
+def rate_limited() -> ApiError:
+    """Razorpay's throttling answer (429; the description is as third-party clients report it)."""
+    return ApiError("Too many requests", status=429, source="NA", step="NA", reason="NA")

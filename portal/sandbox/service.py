@@ -29,6 +29,7 @@ DEFAULT_FAULTS = {
     "drop_webhooks": False,  # events are logged as dropped and never delivered
     "pending_refunds": False,  # refunds stay `pending` until `process_refund` (processed or failed)
     "gateway_error_rate": 0.0,  # this share of API calls is carried out, then answers 504 GATEWAY_ERROR
+    "rate_limit_per_second": 0,  # more API calls than this in any one second answer 429 (0: no limit)
 }
 OUTCOMES = ("success", "failure", "authorize")
 ORDER_FIELDS = {"amount", "currency", "receipt", "notes", "partial_payment", "first_payment_min_amount"}
@@ -61,6 +62,7 @@ class Sandbox(PaymentLinks):
     store_factory: object
     webhooks: object = None
     _store: object = None
+    _limiter: object = None
 
     @property
     def store(self):
@@ -82,6 +84,22 @@ class Sandbox(PaymentLinks):
 
     def clear_faults(self) -> dict:
         return self.set_faults(**DEFAULT_FAULTS)
+
+    def admit(self, per_second: int) -> bool:
+        """One API call against the `rate_limit_per_second` knob: False when it is over the limit (a moving
+        one-second window per key, in this process's memory — the `limits` library, as Flask-Limiter uses)."""
+        if self._limiter is None:
+            from limits.storage import MemoryStorage
+            from limits.strategies import MovingWindowRateLimiter
+
+            self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        from limits import RateLimitItemPerSecond
+
+        return self._limiter.hit(RateLimitItemPerSecond(per_second), "sandbox-api", self.key_id)
+
+    def forget_rate(self) -> None:
+        """Forget the calls counted against `rate_limit_per_second` (a reset starts a clean second)."""
+        self._limiter = None
 
     @contextmanager
     def change(self):

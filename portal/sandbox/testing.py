@@ -76,7 +76,7 @@ class SandboxDriver:
     # faults ------------------------------------------------------------------------------------------
     def set_faults(self, **knobs) -> dict:
         """latency_ms, error_rate, down, duplicate_webhooks, out_of_order_webhooks, fail_refunds,
-        drop_webhooks, pending_refunds, gateway_error_rate (see DEFAULT_FAULTS)."""
+        drop_webhooks, pending_refunds, gateway_error_rate, rate_limit_per_second (see DEFAULT_FAULTS)."""
         return self.sandbox.set_faults(**knobs)
 
     def clear_faults(self) -> dict:
@@ -118,9 +118,13 @@ class SandboxDriver:
         self.sandbox.webhooks.target(self._original_url, wsgi_app=self.app)
 
     def reset(self) -> None:
-        """Forget all sandbox state, faults included."""
+        """Forget all sandbox state, faults included, and the back-off the app's gateway learnt from 429s."""
         self.sandbox.store.reset()
         self.sandbox.webhooks._deferred = False
+        self.sandbox.forget_rate()
+        gateway = self.app.extensions.get("gateway")
+        if gateway is not None and hasattr(gateway, "throttle"):
+            gateway.throttle.reset()
 
 
 @dataclass

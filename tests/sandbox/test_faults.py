@@ -27,6 +27,7 @@ def test_no_faults_by_default(sandbox):
         "drop_webhooks": False,
         "pending_refunds": False,
         "gateway_error_rate": 0.0,
+        "rate_limit_per_second": 0,
     }
 
 
