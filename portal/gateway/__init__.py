@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from portal.gateway.base import Gateway, GatewayError, GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
+from portal.gateway.base import (
+    Gateway,
+    GatewayError,
+    GatewayOutcomeUnknown,
+    GatewayRateLimited,
+    GatewayRejected,
+    GatewayUnavailable,
+)
 
 __all__ = [
     "Gateway",
     "GatewayError",
     "GatewayOutcomeUnknown",
+    "GatewayRateLimited",
     "GatewayRejected",
     "GatewayUnavailable",
     "build_gateway",

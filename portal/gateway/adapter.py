@@ -6,6 +6,8 @@ Every call has a timeout, is logged (`portal.gateway`: operation, duration, outc
 `GatewayOutcomeUnknown` (sent, then a read timeout, a 5xx or garbage: it may have taken effect).
 Only reads and refunds (which carry X-Refund-Idempotency) are retried; creating an order, capturing or
 creating/cancelling a link is never retried blindly, because its first attempt may have succeeded.
+A 429 "Too many requests" is refused before it is carried out, so every call is retried after it, behind
+a pause shared by all threads (portal/gateway/throttle.py); one that outlasts the budget is `GatewayRateLimited`.
 Retries stay inside the call's budget (the session timeout): a caller waits at most about that long in all.
 """
 
@@ -21,7 +23,9 @@ import razorpay
 import requests
 from razorpay.errors import BadRequestError, SignatureVerificationError
 
-from portal.gateway.base import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
+from portal.gateway.base import GatewayOutcomeUnknown, GatewayRateLimited, GatewayRejected, GatewayUnavailable
+from portal.gateway.throttle import Throttle
+from portal.gateway.transport import TooManyRequests
 
 log = logging.getLogger("portal.gateway")
 
@@ -43,6 +47,7 @@ class RazorpayGateway:
         self.webhook_secret = webhook_secret
         self.retries, self.backoff, self.checkout_base = retries, backoff, checkout_base
         self.session = session
+        self.throttle = Throttle()  # one per adapter: every thread of the process backs off together
         self.client = razorpay.Client(session=session, auth=(key_id, key_secret), base_url=base_url.rstrip("/"))
         self.client.set_app_details({"title": "portal", "version": "1.0"})
 
@@ -170,9 +175,12 @@ class RazorpayGateway:
             return False
 
     def _call(self, operation: str, call: Callable[[], dict], *, safe: bool = False) -> dict:
-        attempts = 1 + (self.retries if safe else 0)
         deadline = time.monotonic() + self.session.default_timeout  # the whole call's budget, retries included
-        for attempt in range(1, attempts + 1):
+        attempt = failures = 0
+        while True:
+            attempt += 1
+            if not self.throttle.wait(deadline):
+                raise GatewayRateLimited("the gateway is rate limiting us (429 Too many requests)")
             started = time.monotonic()
             try:
                 with self.session.budget(deadline):
@@ -180,18 +188,32 @@ class RazorpayGateway:
             except Exception as exc:
                 failure = _translate(exc)
                 _log(operation, started, attempt, type(failure).__name__, str(failure))
-                pause = self.backoff * 2 ** (attempt - 1)
-                if isinstance(failure, GatewayRejected) or attempt == attempts or time.monotonic() + pause >= deadline:
+                failures += not isinstance(failure, GatewayRateLimited)
+                pause = self._pause(failure, failures if safe else self.retries + 1, started)
+                if pause is None or time.monotonic() + pause >= deadline:
                     raise failure from exc
                 time.sleep(pause)
                 continue
+            self.throttle.succeeded()
             _log(operation, started, attempt, "ok", "")
             return _as_dict(result)
-        raise AssertionError("unreachable")
+
+    def _pause(self, failure: Exception, failures: int, sent_at: float) -> float | None:
+        """How long to wait before trying again, or None to give up. A 429 was refused before it was carried
+        out, so any call may be sent again (after the shared pause, which `wait` sleeps out); other failures
+        only for calls safe to repeat, `retries` times."""
+        if isinstance(failure, GatewayRateLimited):
+            self.throttle.rate_limited(sent_at)
+            return 0.0
+        if isinstance(failure, GatewayRejected) or failures > self.retries:
+            return None
+        return self.backoff * 2 ** (failures - 1)
 
 
 def _translate(exc: Exception) -> GatewayRejected | GatewayUnavailable:
     """The gateway said no; the request never left (connect failed); or it left and the answer is lost."""
+    if isinstance(exc, TooManyRequests):
+        return GatewayRateLimited("the gateway answered 429 Too many requests")
     if isinstance(exc, BadRequestError):
         return GatewayRejected(str(exc) or "The gateway refused the request")
     if isinstance(exc, razorpay.errors.ServerError | razorpay.errors.GatewayError):
@@ -216,7 +238,8 @@ def _as_dict(result) -> dict:
 
 def _log(operation: str, started: float, attempt: int, outcome: str, detail: str) -> None:
     ms = (time.monotonic() - started) * 1000
-    level = logging.INFO if outcome in ("ok", "GatewayRejected") else logging.WARNING
+    # A 429 is retried behind the shared pause: expected under load, not a fault worth a warning each time.
+    level = logging.INFO if outcome in ("ok", "GatewayRejected", "GatewayRateLimited") else logging.WARNING
     log.log(
         level,
         "gateway %s attempt=%d outcome=%s duration_ms=%.1f %s",

@@ -4,7 +4,8 @@ Entities are plain dicts shaped exactly like Razorpay's (see shared razorpay-ref
 `{"id": "pay_...", "entity": "payment", "amount": 50000, "currency": "INR", "status": ...}`.
 Every failure is one of two exceptions: the gateway said no (`GatewayRejected`), or it could not
 be reached or broke (`GatewayUnavailable`). Nothing else escapes an adapter. `GatewayUnavailable`
-has one refinement, `GatewayOutcomeUnknown`: the request was sent and no usable answer came back
+has two refinements: `GatewayRateLimited` (429s outlasted the call's budget; nothing was carried out), and
+`GatewayOutcomeUnknown`: the request was sent and no usable answer came back
 (a read timeout, a 5xx), so whether it took effect is unknown — only a fetch (sync, reconcile, the
 webhook) can tell. A plain `GatewayUnavailable` means it was never sent (connection refused).
 """
@@ -38,8 +39,20 @@ class GatewayOutcomeUnknown(GatewayUnavailable):
     outcome_known = False
 
 
+class GatewayRateLimited(GatewayUnavailable):
+    """The gateway answered 429 "Too many requests" until the call's budget ran out. A throttled request is
+    refused before it is carried out, so nothing changed there; the adapter already backed off and retried."""
+
+    outcome_known = True
+
+
 def unavailable_message(error: GatewayUnavailable, what: str) -> str:
     """What staff are told when `what` (a capture, a refund) met an unavailable gateway."""
+    if isinstance(error, GatewayRateLimited):
+        return (
+            f"The gateway is busy (too many requests), so the {what} was not sent; nothing was changed. "
+            "Try again shortly."
+        )
     if error.outcome_known:
         return f"The gateway could not be reached, so the {what} was not sent; nothing was changed. Try again shortly."
     return (

@@ -16,22 +16,37 @@ from io import BytesIO
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import BaseAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from portal.timeutil import with_this_clock
 
 DEFAULT_TIMEOUT = 10.0
+POOL_SIZE = 32  # kept-alive connections per host: enough for reconcile's thread pool (requests keeps 10)
+TOO_MANY_REQUESTS = 429
+
+
+class TooManyRequests(Exception):
+    """The gateway answered 429. Raised here, before the SDK reads the body: Razorpay's 429 carries a
+    BAD_REQUEST_ERROR code that the SDK would turn into an ordinary refusal, losing the status. Not a
+    requests exception, which the SDK would print to stdout on its way through."""
+
+    def __init__(self, message: str, response: requests.Response):
+        super().__init__(message)
+        self.response = response
 
 
 class TimeoutSession(requests.Session):
     """A session whose every request has a timeout (the Razorpay SDK sets none), shortened inside a
-    `budget(deadline)` block so that retries never make a caller wait past the deadline."""
+    `budget(deadline)` block so that retries never make a caller wait past the deadline. A 429 answer
+    raises `TooManyRequests`."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT):
         super().__init__()
         self.default_timeout = timeout
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
         self._deadline = threading.local()  # one session serves every thread of the process
 
     @contextmanager
@@ -45,7 +60,10 @@ class TimeoutSession(requests.Session):
     def request(self, method, url, **kwargs):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._remaining()
-        return super().request(method, url, **kwargs)
+        response = super().request(method, url, **kwargs)
+        if response.status_code == TOO_MANY_REQUESTS:
+            raise TooManyRequests("429 Too many requests", response=response)
+        return response
 
     def _remaining(self) -> float:
         deadline = getattr(self._deadline, "value", None)
