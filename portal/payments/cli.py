@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timedelta
 
 import click
 from flask.cli import AppGroup
 
+from portal.payments.reconcile import DEFAULT_SWEEP_DAYS, DEFAULT_WORKERS, orders_to_check
 from portal.payments.reconcile import reconcile as reconcile_orders
 from portal.timeutil import utcnow
 
@@ -28,15 +30,39 @@ def parse_since(text: str) -> datetime:
 
 
 @payments_cli.command("reconcile")
-@click.option("--since", default="3d", show_default=True, help="Orders created since: 48h, 7d or 2025-01-31.")
+@click.option(
+    "--since", default="3d", show_default=True, help="Also check orders created or changed since: 48h, 7d, 2025-01-31."
+)
+@click.option("--full", is_flag=True, help="Check every order with a gateway presence, settled or not.")
+@click.option(
+    "--sweep-days",
+    default=DEFAULT_SWEEP_DAYS,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Also check 1/N of the settled orders (by id, rotating daily): each is re-checked every N days. 0: none.",
+)
+@click.option(
+    "--workers",
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Orders fetched from the gateway at once (1: one after another).",
+)
 @click.option("--dry-run", is_flag=True, help="Report drift; change nothing.")
-def reconcile(since: str, dry_run: bool) -> None:
+def reconcile(since: str, full: bool, sweep_days: int, workers: int, dry_run: bool) -> None:
     """Compare our payments and refunds with the gateway and repair drift, recording why.
 
+    Checks what can still change (orders pending, payments created or authorized, refunds pending), what
+    changed since --since, and a rotating 1/--sweep-days slice of the rest; --full checks everything.
     Our records the gateway has no record of, and refunds beyond what was captured, are reported as
     "needs review" and never changed. Exits 0 once every order was checked (drift or not), 1 when some
     order could not be checked (gateway unavailable), 2 on a usage error. See docs/cli.md."""
-    summary = reconcile_orders(parse_since(since), dry_run=dry_run)
+    cutoff = parse_since(since)
+    order_ids = orders_to_check(cutoff, full=full, sweep_days=sweep_days)
+    with click.progressbar(length=len(order_ids), label="Checking orders", show_pos=True, file=sys.stderr) as bar:
+        summary = reconcile_orders(
+            cutoff, dry_run=dry_run, workers=workers, order_ids=order_ids, on_checked=lambda _report: bar.update(1)
+        )
     for report in summary.reports:
         if not report.in_sync:
             for line in report.lines():

@@ -108,11 +108,12 @@ def test_gateway_down_is_reported_and_the_command_fails(sandbox, make, runner):
     assert "could not sync" in result.output and "1 failed" in result.output
 
 
-def test_reconcile_only_checks_orders_since_the_cutoff(sandbox, make):
+def test_reconcile_only_checks_settled_orders_changed_since_the_cutoff(sandbox, make):
     order = _order_at_gateway(make)
-    summary = reconcile(utcnow().replace(year=utcnow().year + 1))
+    sandbox.pay(order.gateway_order_id)  # paid: nothing left to change, unless it changed lately
+    summary = reconcile(utcnow().replace(year=utcnow().year + 1), sweep_days=0)
     assert summary.checked == 0
-    assert reconcile(order.created_at).checked == 1
+    assert reconcile(order.created_at, sweep_days=0).checked == 1
 
 
 def test_bad_since_is_a_usage_error(runner):
