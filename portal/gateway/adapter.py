@@ -30,6 +30,18 @@ from portal.gateway.transport import TooManyRequests
 log = logging.getLogger("portal.gateway")
 
 
+class _Client(razorpay.Client):
+    """The SDK's client, reading its own version once. The SDK looks it up in the installed package's metadata
+    on every request, for the User-Agent (~0.7 ms a call: a quarter of a reconcile fetch's own cost)."""
+
+    _version: str | None = None
+
+    def _get_version(self) -> str:
+        if _Client._version is None:
+            _Client._version = super()._get_version()
+        return _Client._version
+
+
 class RazorpayGateway:
     def __init__(
         self,
@@ -48,7 +60,7 @@ class RazorpayGateway:
         self.retries, self.backoff, self.checkout_base = retries, backoff, checkout_base
         self.session = session
         self.throttle = Throttle()  # one per adapter: every thread of the process backs off together
-        self.client = razorpay.Client(session=session, auth=(key_id, key_secret), base_url=base_url.rstrip("/"))
+        self.client = _Client(session=session, auth=(key_id, key_secret), base_url=base_url.rstrip("/"))
         self.client.set_app_details({"title": "portal", "version": "1.0"})
 
     # orders -------------------------------------------------------------------------------------

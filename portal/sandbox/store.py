@@ -94,6 +94,9 @@ settings = Table(
 )
 
 ID_ALPHABET = string.ascii_letters + string.digits
+# Connections: a portal reconciling with a pool of threads sends that many requests at once (SQLAlchemy's
+# default, 5 + 10, would make the 16th wait for a connection).
+POOL_SIZE, OVERFLOW = 8, 32
 
 
 def new_id(prefix: str = "") -> str:
@@ -205,7 +208,9 @@ class Store:
 
 def _make_engine(url: str):
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=POOL_SIZE, max_overflow=OVERFLOW
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):
@@ -223,7 +228,7 @@ def _make_engine(url: str):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sandbox_write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=OVERFLOW)
 
 
 def now() -> float:
