@@ -42,10 +42,10 @@ def build_gateway(app: Flask, **overrides) -> Gateway:
     retries, backoff) are for tests. GATEWAY_TIMEOUT_SECONDS bounds one call including its retries."""
     from portal.config import normalise_gateway_base_url
     from portal.gateway.adapter import RazorpayGateway
-    from portal.gateway.transport import TimeoutSession, WSGITransport
+    from portal.gateway.transport import GatewaySession, WSGITransport
 
     config = app.config
-    session = TimeoutSession(float(overrides.get("timeout", config.get("GATEWAY_TIMEOUT_SECONDS", 10))))
+    session = GatewaySession(float(overrides.get("timeout", config.get("GATEWAY_TIMEOUT_SECONDS", 10))))
     sandbox = config["PAYMENT_GATEWAY"] == "sandbox"
     base_url = normalise_gateway_base_url(config.get("RAZORPAY_BASE_URL") or "")  # app.config may bypass load_config
     if sandbox and not base_url:

@@ -39,8 +39,7 @@ class TooManyRequests(Exception):
 
 class TimeoutSession(requests.Session):
     """A session whose every request has a timeout (the Razorpay SDK sets none), shortened inside a
-    `budget(deadline)` block so that retries never make a caller wait past the deadline. A 429 answer
-    raises `TooManyRequests`."""
+    `budget(deadline)` block so that retries never make a caller wait past the deadline."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT):
         super().__init__()
@@ -60,16 +59,24 @@ class TimeoutSession(requests.Session):
     def request(self, method, url, **kwargs):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._remaining()
-        response = super().request(method, url, **kwargs)
-        if response.status_code == TOO_MANY_REQUESTS:
-            raise TooManyRequests("429 Too many requests", response=response)
-        return response
+        return super().request(method, url, **kwargs)
 
     def _remaining(self) -> float:
         deadline = getattr(self._deadline, "value", None)
         if deadline is None:
             return self.default_timeout
         return max(min(self.default_timeout, deadline - time.monotonic()), 0.05)
+
+
+class GatewaySession(TimeoutSession):
+    """The gateway adapter's session: a 429 answer raises `TooManyRequests` (other callers of TimeoutSession,
+    such as the sandbox storefront reading the portal's API, see the 429 response as it is)."""
+
+    def request(self, method, url, **kwargs):
+        response = super().request(method, url, **kwargs)
+        if response.status_code == TOO_MANY_REQUESTS:
+            raise TooManyRequests("429 Too many requests", response=response)
+        return response
 
 
 class WSGITransport(BaseAdapter):

@@ -80,3 +80,20 @@ def test_the_throttle_paces_after_a_429_halves_per_second_still_refused_and_reco
     for _ in range(7):
         throttle.succeeded()
     assert throttle.rate == 0  # 5 + 7 × 5 ≥ 40: fast enough to stop pacing
+
+
+def test_only_the_gateways_session_turns_a_429_into_an_exception(app, sandbox):
+    """Other users of TimeoutSession (the sandbox storefront reading the portal's API) see a 429 as a response."""
+    from portal.gateway import INPROCESS_SANDBOX_URL
+    from portal.gateway.transport import GatewaySession, TimeoutSession, TooManyRequests, WSGITransport
+
+    sandbox.set_faults(rate_limit_per_second=1)
+    auth = (app.config["RAZORPAY_KEY_ID"], app.config["RAZORPAY_KEY_SECRET"])
+    url = f"{INPROCESS_SANDBOX_URL}/v1/orders/order_Unknown0000001"
+    plain, gateway = TimeoutSession(5), GatewaySession(5)
+    for session in (plain, gateway):
+        session.mount(INPROCESS_SANDBOX_URL, WSGITransport(lambda: app.extensions["sandbox_app"]))
+    assert plain.get(url, auth=auth).status_code == 400  # the first call of the second: answered (unknown id)
+    assert plain.get(url, auth=auth).status_code == 429
+    with pytest.raises(TooManyRequests):
+        gateway.get(url, auth=auth)
