@@ -125,9 +125,26 @@ def test_the_text_is_classified_once_by_its_shape(typed, kind, amount):
     assert term.amount == amount
 
 
-def test_free_text_searches_use_prefixes_an_index_serves():
+def test_free_text_is_a_contains_match_on_the_name_and_email_that_trigram_indexes_serve():
     from portal.orders.queries import search_clause
 
-    sql = str(search_clause("asha"))
-    assert "lower(orders.billing_name) LIKE" in sql and "orders.billing_email LIKE" in sql
-    assert "%" not in sql.split("LIKE", 1)[1].split("||", 1)[0]  # never a leading wildcard
+    sql = str(search_clause("verma").compile(compile_kwargs={"literal_binds": True}))
+    assert "lower(orders.billing_name) LIKE '%verma%'" in sql and "orders.billing_email LIKE '%verma%'" in sql
+    assert "billing_email" not in str(search_clause("asha verma"))  # no address holds a space
+    short = str(search_clause("as").compile(compile_kwargs={"literal_binds": True}))
+    assert "'as%'" in short  # under three characters there is no trigram: a prefix, which a btree serves
+
+
+@pytest.mark.parametrize("name", ["orders", "payments", "refunds", "invoices"])
+@pytest.mark.parametrize("typed", ["verma", "VERMA", "a.verma@exa", "erma@example"])
+def test_a_surname_or_a_piece_of_the_email_finds_the_sale(auth, client, sale, name, typed):
+    auth.login_as("viewer")
+    html = _search(client, name, typed)
+    assert sale.mine[name] in html and sale.theirs[name] not in html
+
+
+def test_a_piece_of_an_invoice_number_finds_the_invoice(auth, client, sale):
+    auth.login_as("viewer")
+    number = sale.order.invoice.number  # INV/26-27/00001
+    for part in (number.split("/", 1)[1][:-1], number.rsplit("/", 1)[0].lower()):  # 26-27/0000, inv/26-27
+        assert number in _search(client, "invoices", part), part
