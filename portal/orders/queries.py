@@ -19,6 +19,7 @@ from portal.listing import (
     minor_to_decimal,
     parse_id,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order, OrderItem
@@ -93,19 +94,24 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
     return clauses
 
 
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Order, Order.status, where, search.arms(args.q, "orders"))
+
+
 def list_page(args: ListArgs):
     """One keyset page of orders (customer joined in the same statement)."""
     column = SORTS[args.sort]
     query = select(Order).where(*filter_clauses(args, with_search=False))
     key = lambda o: (getattr(o, column.key), o.id)  # noqa: E731
-    return keyset_page(query, column, Order.id, args, key=key, arms=search.arms(args.q, "orders"))
+    return keyset_page(query, column, Order.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
     """Capped counts per status tab under the current filter (one statement)."""
     where = filter_clauses(args, with_status=False, with_search=False)
-    arms = search.arms(args.q, "orders")
-    return capped_counts(Order, Order.status, STATUSES, where, arms=arms, current=args.status)
+    return capped_counts(Order, Order.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def product_choices() -> list[tuple[int, str]]:

@@ -18,6 +18,7 @@ from portal.listing import (
     keyset_page,
     minor_to_decimal,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order
@@ -77,18 +78,24 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
     return clauses
 
 
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Payment, Payment.status, where, search.arms(args.q, "payments"))
+
+
 def list_page(args: ListArgs):
     """One keyset page of payments with their orders (and customers) joined: one statement."""
     column = SORTS[args.sort]
     query = select(Payment).options(joinedload(Payment.order, innerjoin=True))
     query = query.where(*filter_clauses(args, with_search=False))
     key = lambda p: (getattr(p, column.key), p.id)  # noqa: E731
-    return keyset_page(query, column, Payment.id, args, key=key, arms=search_arms(args.q))
+    return keyset_page(query, column, Payment.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
     where = filter_clauses(args, with_status=False, with_search=False)
-    return capped_counts(Payment, Payment.status, STATUSES, where, arms=search_arms(args.q), current=args.status)
+    return capped_counts(Payment, Payment.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def csv_rows(args: ListArgs):

@@ -16,6 +16,7 @@ from portal.listing import (
     keyset_page,
     minor_to_decimal,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order
@@ -64,6 +65,12 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
     return clauses
 
 
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Refund, Refund.status, where, search.arms(args.q, "refunds"))
+
+
 def list_page(args: ListArgs):
     """One keyset page of refunds with their payment and order."""
     column = SORTS[args.sort]
@@ -73,12 +80,12 @@ def list_page(args: ListArgs):
         .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
     )
     key = lambda r: (getattr(r, column.key), r.id)  # noqa: E731
-    return keyset_page(query, column, Refund.id, args, key=key, arms=search_arms(args.q))
+    return keyset_page(query, column, Refund.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
     where = filter_clauses(args, with_status=False, with_search=False)
-    return capped_counts(Refund, Refund.status, STATUSES, where, arms=search_arms(args.q), current=args.status)
+    return capped_counts(Refund, Refund.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def csv_rows(args: ListArgs):
