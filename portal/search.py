@@ -27,7 +27,7 @@ collation; `varchar_pattern_ops` btrees serve prefixes. On SQLite the same SQL r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Index, any_, bindparam, false, func, or_, select, union
 
@@ -52,6 +52,7 @@ class Term:
     text: str
     number: int | None = None  # kind "number": the row id it may be
     amount: int | None = None  # kinds "number" and "amount": the amount in paise it may be
+    prefix: bool = False  # kind "text": match the start only (prefix_arms)
 
     @property
     def bare_order_number(self) -> str | None:
@@ -206,9 +207,10 @@ def customer_text(term: Term):
     or the order number typed without ORD-."""
     from portal.orders.models import Order
 
-    clauses = [contains(func.lower(Order.billing_name), term.text)]
+    match = starts_with if term.prefix else contains
+    clauses = [match(func.lower(Order.billing_name), term.text)]
     if term.could_be_in_email:
-        clauses.append(contains(Order.billing_email, term.text))
+        clauses.append(match(Order.billing_email, term.text))
     if GSTIN.match(term.text.upper()):
         clauses.append(Order.billing_gstin == term.text.upper())
     if term.bare_order_number:
@@ -273,7 +275,7 @@ def _payment_own(term: Term):
     if term.kind == "email":
         return Payment.email == term.text
     if term.kind == "text" and term.could_be_in_email:
-        return contains(Payment.email, term.text)
+        return (starts_with if term.prefix else contains)(Payment.email, term.text)
     return None
 
 
@@ -330,11 +332,24 @@ def arms(q: str, target: str) -> list | None:
     - otherwise the row's own identifiers (its email, a credit note's refund) and, as a separate arm, the
       order's (number, customer name and email), matched through the orders' indexes.
     """
+    term = classify(q)
+    return None if term is None else _arms(term, target)
+
+
+def prefix_arms(q: str, target: str) -> list | None:
+    """For free text, the arms of a prefix match only (`LIKE 'text%'`, which btrees serve and a LIMIT stops
+    early), else None: what they find the contains match finds too, so when a capped read of them already
+    passes the cap the search is common, found without asking the trigram indexes for every one of its rows
+    (a name shared by 1 order in 150: 0.5 ms for the btree, 13 ms for the trigram index at 1M orders)."""
+    term = classify(q)
+    if term is None or term.kind != "text" or len(term.text) < TRIGRAM:
+        return None
+    return _arms(replace(term, prefix=True), target)
+
+
+def _arms(term: Term, target: str) -> list:
     from portal.orders.models import Order
 
-    term = classify(q)
-    if term is None:
-        return None
     id_column, amount_column, order_column, own_condition = _columns(target)
     if term.kind == "number":
         return [id_or_amount(term, id_column, amount_column)]

@@ -73,7 +73,7 @@ def _filtered(f: InvoiceFilter):
         query = query.where(Invoice.status == f.status)
     query = query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))
     if f.q:  # before the customer filter: the search's probe reads invoices alone (listing.narrowed)
-        query = narrowed(query, Invoice.id, search.arms(f.q, "invoices"))
+        query = narrowed(query, Invoice.id, search.arms(f.q, "invoices"), prefix=search.prefix_arms(f.q, "invoices"))
     if f.customer:
         query = query.where(or_(User.email.ilike(f"%{f.customer}%"), Order.billing_email.ilike(f"%{f.customer}%")))
     return query

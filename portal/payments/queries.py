@@ -81,7 +81,7 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
 def _searched(args: ListArgs):
     """The search of this request, probed once for the page and the tab counts (listing.searched)."""
     where = filter_clauses(args, with_status=False, with_search=False)
-    return searched(args, Payment, Payment.status, where, search.arms(args.q, "payments"))
+    return searched(args, Payment, Payment.status, where, "payments")
 
 
 def list_page(args: ListArgs):
