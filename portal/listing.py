@@ -266,6 +266,7 @@ class Searched:
 
     arms: list
     found: list[tuple[int, str]] | None
+    cap: int = COUNT_CAP
 
 
 def _capped_matches(id_column, status_column, where: list, arms: list, cap: int):
@@ -298,7 +299,7 @@ def searched(args: ListArgs, model, status_column, where: list, target: str, cap
             matches = _capped_matches(model.__table__.c.id, status_column, where, arms, cap)
             rows = [tuple(r) for r in db.session.execute(select(*matches.c)).all()]
             found = rows if len(rows) <= cap else None
-        args.cache["searched"] = Searched(arms, found)
+        args.cache["searched"] = Searched(arms, found, cap)
     return args.cache["searched"]
 
 
@@ -400,6 +401,7 @@ def _searched_counts(model, status_column, statuses, where, search: Searched, ca
         for _id, status in search.found:
             counts[status] = counts.get(status, 0) + 1
         return {"": len(search.found), **counts}
+    cap = search.cap
     counts: dict = {"": cap + 1, **dict.fromkeys(statuses)}
     if current:
         in_tab = _capped_matches(

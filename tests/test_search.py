@@ -148,3 +148,34 @@ def test_a_piece_of_an_invoice_number_finds_the_invoice(auth, client, sale):
     number = sale.order.invoice.number  # INV/26-27/00001
     for part in (number.split("/", 1)[1][:-1], number.rsplit("/", 1)[0].lower()):  # 26-27/0000, inv/26-27
         assert number in _search(client, "invoices", part), part
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_the_global_search_entry_point_finds_the_same_rows_as_the_lists(sale, name):
+    from portal.search import find
+
+    rows = find("verma", name)
+    expected = {"orders": sale.order, "payments": sale.payment, "refunds": sale.refund,
+                "invoices": sale.order.invoice}[name]  # fmt: skip
+    assert [r.id for r in rows] == [expected.id]
+    assert find("kumar", name) and find("nobody-like-this", name) == []
+
+
+def test_under_a_common_search_the_tabs_say_more_than_the_cap_instead_of_reading_each_tab(make):
+    from werkzeug.datastructures import MultiDict
+
+    from portal.listing import searched
+    from portal.orders import queries
+    from portal.orders.models import Order
+
+    customer = make.customer(name="Meera Nair")
+    for _ in range(5):
+        make.order(customer_user=customer)
+    args = queries.parse_order_args(MultiDict({"q": "nair", "status": "pending"}))
+    searched(args, Order, Order.status, [], "orders", cap=3)  # the probe this request keeps, with a cap of 3
+    counts = queries.tab_counts(args)
+    assert counts[""] == 4 and counts["pending"] == 4  # "more than 3": All, and this tab counted alone
+    assert counts["paid"] is None  # the other tabs are not read
+    assert len(queries.list_page(args).rows) == 5
+    few = queries.parse_order_args(MultiDict({"q": "nair"}))
+    assert queries.tab_counts(few) == {"": 5, **dict.fromkeys(queries.STATUSES, 0), "pending": 5}
