@@ -14,8 +14,10 @@ classified once by its shape, then matched with conditions an index serves at a 
 
 `arms(q, target)` is the entry point: the conditions on the target's table (a row matches when any arm does).
 Arms are kept apart rather than OR-ed because an OR across a join (a payment's own email, or its order's
-customer name) can use no index; the lists run each arm as its own `ORDER BY … LIMIT` (listing.keyset_page),
-so each is planned alone: a rare term through its index, a common one by walking the list's sort index.
+customer name) can use no index. The lists (portal.listing.searched) probe them once per request, capped:
+a search finding at most 1,000 rows is fetched by id and its tabs counted from the probe; a commoner one is
+read by walking the list's sort index, each arm as its own `ORDER BY … LIMIT` (listing.top_ids). `find` is
+the same for a global search box.
 
 Numbers that cannot be stored (an id or amount ≥ 2^31) match nothing, never a database error.
 
