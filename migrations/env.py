@@ -92,6 +92,10 @@ def run_migrations_online():
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _sqlite_foreign_keys(connection, on=False)
+        # Autogenerate skips what the models create on another dialect only (the PostgreSQL trigram indexes).
+        from portal.search import include_object
+
+        conf_args.setdefault("include_object", include_object(connection.dialect.name))
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -125,9 +125,57 @@ def test_the_text_is_classified_once_by_its_shape(typed, kind, amount):
     assert term.amount == amount
 
 
-def test_free_text_searches_use_prefixes_an_index_serves():
+def test_free_text_is_a_contains_match_on_the_name_and_email_that_trigram_indexes_serve():
     from portal.orders.queries import search_clause
 
-    sql = str(search_clause("asha"))
-    assert "lower(orders.billing_name) LIKE" in sql and "orders.billing_email LIKE" in sql
-    assert "%" not in sql.split("LIKE", 1)[1].split("||", 1)[0]  # never a leading wildcard
+    sql = str(search_clause("verma").compile(compile_kwargs={"literal_binds": True}))
+    assert "lower(orders.billing_name) LIKE '%verma%'" in sql and "orders.billing_email LIKE '%verma%'" in sql
+    assert "billing_email" not in str(search_clause("asha verma"))  # no address holds a space
+    short = str(search_clause("as").compile(compile_kwargs={"literal_binds": True}))
+    assert "'as%'" in short  # under three characters there is no trigram: a prefix, which a btree serves
+
+
+@pytest.mark.parametrize("name", ["orders", "payments", "refunds", "invoices"])
+@pytest.mark.parametrize("typed", ["verma", "VERMA", "a.verma@exa", "erma@example"])
+def test_a_surname_or_a_piece_of_the_email_finds_the_sale(auth, client, sale, name, typed):
+    auth.login_as("viewer")
+    html = _search(client, name, typed)
+    assert sale.mine[name] in html and sale.theirs[name] not in html
+
+
+def test_a_piece_of_an_invoice_number_finds_the_invoice(auth, client, sale):
+    auth.login_as("viewer")
+    number = sale.order.invoice.number  # INV/26-27/00001
+    for part in (number.split("/", 1)[1][:-1], number.rsplit("/", 1)[0].lower()):  # 26-27/0000, inv/26-27
+        assert number in _search(client, "invoices", part), part
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_the_global_search_entry_point_finds_the_same_rows_as_the_lists(sale, name):
+    from portal.search import find
+
+    rows = find("verma", name)
+    expected = {"orders": sale.order, "payments": sale.payment, "refunds": sale.refund,
+                "invoices": sale.order.invoice}[name]  # fmt: skip
+    assert [r.id for r in rows] == [expected.id]
+    assert find("kumar", name) and find("nobody-like-this", name) == []
+
+
+def test_under_a_common_search_the_tabs_say_more_than_the_cap_instead_of_reading_each_tab(make):
+    from werkzeug.datastructures import MultiDict
+
+    from portal.listing import searched
+    from portal.orders import queries
+    from portal.orders.models import Order
+
+    customer = make.customer(name="Meera Nair")
+    for _ in range(5):
+        make.order(customer_user=customer)
+    args = queries.parse_order_args(MultiDict({"q": "nair", "status": "pending"}))
+    searched(args, Order, Order.status, [], "orders", cap=3)  # the probe this request keeps, with a cap of 3
+    counts = queries.tab_counts(args)
+    assert counts[""] == 4 and counts["pending"] == 4  # "more than 3": All, and this tab counted alone
+    assert counts["paid"] is None  # the other tabs are not read
+    assert len(queries.list_page(args).rows) == 5
+    few = queries.parse_order_args(MultiDict({"q": "nair"}))
+    assert queries.tab_counts(few) == {"": 5, **dict.fromkeys(queries.STATUSES, 0), "pending": 5}

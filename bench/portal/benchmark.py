@@ -1,6 +1,9 @@
 """Server time of the admin list pages and the dashboard on a generated shop (see bench/portal/generate.py).
 
     python -m bench.portal.benchmark [--database bench_portal] [--runs 30]
+    python -m bench.portal.benchmark --search [--databases bench_portal_100k,bench_portal] [--pairs 15]
+
+The second form times each search kind and status tab against naive SQL at two sizes (bench/portal/search_cases.py).
 
 Requests go through the whole Flask stack in-process (routing, login session, role check, queries,
 template rendering, and for CSV the whole streamed body); the network is left out. For each view it
@@ -136,7 +139,18 @@ def main(argv=None) -> None:
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bench_portal"))
     parser.add_argument("--host", default="127.0.0.1:5432")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--search", action="store_true", help="search kinds and status tabs at two sizes")
+    parser.add_argument("--databases", default="bench_portal_100k,bench_portal", help="with --search")
+    parser.add_argument("--pairs", type=int, default=15, help="with --search: alternating timings per case")
     args = parser.parse_args(argv)
+    if args.search:
+        from bench.portal import search_cases
+
+        def app_for(database: str):
+            return make_app(f"postgresql+psycopg://postgres@{args.host}/{database}")
+
+        search_cases.main(app_for, args.databases.split(","), args.pairs)
+        return
     from bench.portal.generate import PASSWORD
     from portal.extensions import db
     from portal.orders.models import Order

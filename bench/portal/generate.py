@@ -63,6 +63,17 @@ def order_number(i: int) -> str:
     return "ORD-" + "".join(ALPHABET[(n >> (5 * k)) & 31] for k in range(8))
 
 
+def financial_year(day: datetime) -> str:
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def document_number(prefix: str, fy: str, sequence_no: int) -> str:
+    """'INV/25-26/00042', as portal.invoices.numbering.format_number writes them (sequence_no is global
+    here, so numbers stay unique across years; at most 16 characters up to 999,999 documents)."""
+    return f"{prefix}/{fy[2:]}/{sequence_no:05d}"
+
+
 def esc(value) -> str:
     if value is None:
         return r"\N"
@@ -178,6 +189,20 @@ COLUMNS = {
         "created_at",
         "updated_at",
     ],
+    "credit_notes": [
+        "id",
+        "invoice_id",
+        "refund_id",
+        "number",
+        "financial_year",
+        "sequence_no",
+        "issued_at",
+        "currency",
+        "amount",
+        "tax",
+        "created_at",
+        "updated_at",
+    ],
     "webhook_events": [
         "id",
         "provider",
@@ -197,7 +222,7 @@ class Shop:
     def __init__(self, orders: int, customers: int, now: datetime, seed: int = 7):
         self.n_orders, self.n_customers, self.now = orders, customers, now
         self.rng = random.Random(seed)
-        self.ids = dict.fromkeys(["payments", "refunds", "invoices", "order_items"], 0)
+        self.ids = dict.fromkeys(["payments", "refunds", "invoices", "credit_notes", "order_items"], 0)
         self.start = now - timedelta(days=DAYS)
         self.outcomes = [s for s, w in OUTCOMES for _ in range(w)]
 
@@ -270,13 +295,16 @@ class Shop:
             refunded = total if status == "refunded" else (total // 2 if status == "partial" else 0)
             pay_status = {"paid": "captured", "refunded": "refunded", "partial": "partially_refunded"}[status]
             payment_id = self.payment(w, i, pay_status, total, email, paid_at, refunded)
+            invoice_id = None
+            if (self.now - at) > timedelta(hours=6) or rng.random() < 0.5:
+                invoice_id = self.invoice(w, i, total, paid_at)
             if refunded:
                 done = paid_at + timedelta(days=rng.randint(1, 10))
                 rid = self.next_id("refunds")
                 w.row("refunds", rid, payment_id, i, f"rfnd_B{rid:013d}", refunded, "INR", "processed",
                       "requested_by_customer", "", f"rfk_bench{rid:012d}", done, done, done)  # fmt: skip
-            if (self.now - at) > timedelta(hours=6) or rng.random() < 0.5:
-                self.invoice(w, i, total, paid_at)
+                if invoice_id:
+                    self.credit_note(w, invoice_id, rid, refunded, done)
 
     def payment(self, w: Writer, order_id: int, status: str, amount: int, email: str, at, refunded: int = 0) -> int:
         pid = self.next_id("payments")
@@ -288,14 +316,23 @@ class Shop:
               None if failed else at, captured, at, at)  # fmt: skip
         return pid
 
-    def invoice(self, w: Writer, order_id: int, total: int, issued) -> None:
+    def invoice(self, w: Writer, order_id: int, total: int, issued) -> int:
+        """An issued invoice numbered as the portal numbers them (INV/25-26/00042; see invoices.numbering),
+        so that the search benchmark's invoice-number kind is the shape people type."""
         iid = self.next_id("invoices")
-        fy_start = issued.year if issued.month >= 4 else issued.year - 1
-        fy = f"{fy_start}-{(fy_start + 1) % 100:02d}"
+        fy = financial_year(issued)
         subtotal = round(total / 1.18)
         tax = total - subtotal
-        w.row("invoices", iid, order_id, f"INV{iid:09d}", fy, iid, "issued", issued, "INR", subtotal, tax,
-              tax // 2, tax - tax // 2, 0, total, issued, issued)  # fmt: skip
+        w.row("invoices", iid, order_id, document_number("INV", fy, iid), fy, iid, "issued", issued, "INR",
+              subtotal, tax, tax // 2, tax - tax // 2, 0, total, issued, issued)  # fmt: skip
+        return iid
+
+    def credit_note(self, w: Writer, invoice_id: int, refund_id: int, amount: int, issued) -> None:
+        cid = self.next_id("credit_notes")
+        fy = financial_year(issued)
+        tax = amount - round(amount / 1.18)
+        w.row("credit_notes", cid, invoice_id, refund_id, document_number("CN", fy, cid), fy, cid, issued, "INR",
+              amount, tax, issued, issued)  # fmt: skip
 
     def extras(self, w: Writer) -> None:
         """A few live problems for the dashboard's 'needs attention' panel."""
@@ -319,14 +356,21 @@ def create_database(args) -> str:
 def create_schema(url: str) -> None:
     from portal import create_app
     from portal.extensions import db
+    from portal.search import POSTGRES_SETUP, POSTGRES_STATISTICS
 
     app = create_app(SQLALCHEMY_DATABASE_URI=url.replace("postgresql://", "postgresql+psycopg://"))
     with app.app_context():
         db.drop_all()
+        with db.engine.begin() as conn:
+            for statement in POSTGRES_SETUP:  # pg_trgm before create_all: the trigram indexes need it
+                conn.exec_driver_sql(statement)
         db.create_all()
+        with db.engine.begin() as conn:
+            for statement in POSTGRES_STATISTICS:
+                conn.exec_driver_sql(statement)
 
 
-def load(url: str, folder: Path, writer: Writer) -> None:
+def load(url: str, folder: Path, writer: Writer, quiet: bool = False) -> None:
     with psycopg.connect(url) as conn:
         products(conn)
         for table, columns in writer.columns.items():
@@ -337,14 +381,16 @@ def load(url: str, folder: Path, writer: Writer) -> None:
             with conn.cursor() as cur, cur.copy(statement) as copy, (folder / f"{table}.tsv").open("rb") as f:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
-            print(f"  {table}: {writer.counts[table]:,} rows in {time.perf_counter() - started:.1f}s", flush=True)
+            if not quiet:
+                print(f"  {table}: {writer.counts[table]:,} rows in {time.perf_counter() - started:.1f}s", flush=True)
         for table in ("products", *writer.columns):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         started = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
-        print(f"  vacuum analyze: {time.perf_counter() - started:.1f}s", flush=True)
+        if not quiet:
+            print(f"  vacuum analyze: {time.perf_counter() - started:.1f}s", flush=True)
 
 
 def products(conn) -> None:

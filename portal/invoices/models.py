@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.invoices.status import InvoiceStatus
 from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
+from portal.search import trigram_index
 
 
 class DocumentSequence(db.Model):
@@ -40,6 +41,10 @@ class Invoice(Timestamps, db.Model):
             sqlite_where=text("status <> 'void'"),
         ),
         Index("ix_invoices_total", "total"),  # the search box's exact-amount match
+        # A status tab in the list's order (issued_at DESC, id DESC): a rare status ("void") reads its own
+        # entries only, where the date index would be walked past every issued invoice.
+        Index("ix_invoices_status_issued", "status", "issued_at", "id"),
+        trigram_index("ix_invoices_number_trgm", column("number"), "number_trgm"),  # a part of a number
         NEVER_REUSE_IDS,
     )
 
@@ -77,6 +82,7 @@ class CreditNote(Timestamps, db.Model):
     __table_args__ = (
         UniqueConstraint("financial_year", "sequence_no"),
         *non_negative("amount", "tax"),
+        trigram_index("ix_credit_notes_number_trgm", column("number"), "number_trgm"),  # a part of a number
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

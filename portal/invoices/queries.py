@@ -7,17 +7,16 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
+from portal import search
 from portal.auth.models import User
 from portal.extensions import db
-from portal.invoices.models import CreditNote, Invoice
+from portal.invoices.models import Invoice
 from portal.invoices.status import InvoiceStatus
-from portal.listing import day_range_clauses, lenient_date, page_number
+from portal.listing import day_range_clauses, lenient_date, narrowed, page_number
 from portal.orders.models import Order
-from portal.orders.queries import order_condition
-from portal.search import any_of, classify, id_or_amount
 from portal.timeutil import local_date
 
 PER_PAGE = 50
@@ -62,31 +61,22 @@ class InvoiceFilter:
 
 
 def search_clause(q: str):
-    """What the search box finds (see portal.search): invoice and credit-note numbers, order number and
-    gateway ids, the customer's name, email or GSTIN, an amount (the invoice total); each arm indexed."""
-    term = classify(q)
-    if term is None:
-        return true()
-    if term.kind == "number":
-        return id_or_amount(term, Invoice.id, Invoice.total)
-    if term.kind == "amount":
-        return Invoice.total == term.amount
-    if term.kind == "document_number":  # names this invoice (or its credit note's), not the order's void ones
-        notes = select(CreditNote.invoice_id).where(CreditNote.number.in_(term.document_numbers))
-        return any_of(Invoice.id, Invoice.number.in_(term.document_numbers), Invoice.id.in_(notes))
-    on_order = order_condition(term)
-    return false() if on_order is None else Invoice.order_id.in_(select(Order.id).where(on_order))
+    """What the search box finds (portal.search): invoice and credit-note numbers (exactly, or a part such as
+    `INV/25-26`), order number and gateway ids, the customer's name, email or GSTIN, an amount (the invoice
+    total); each through its own index."""
+    return search.clause(q, "invoices")
 
 
 def _filtered(f: InvoiceFilter):
     query = select(Invoice).join(Invoice.order).join(Order.customer).options(contains_eager(Invoice.order))
-    if f.q:
-        query = query.where(search_clause(f.q))
-    if f.customer:
-        query = query.where(or_(User.email.ilike(f"%{f.customer}%"), Order.billing_email.ilike(f"%{f.customer}%")))
     if f.status:
         query = query.where(Invoice.status == f.status)
-    return query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))
+    query = query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))
+    if f.q:  # before the customer filter: the search's probe reads invoices alone (listing.narrowed)
+        query = narrowed(query, Invoice.id, search.arms(f.q, "invoices"), prefix=search.prefix_arms(f.q, "invoices"))
+    if f.customer:
+        query = query.where(or_(User.email.ilike(f"%{f.customer}%"), Order.billing_email.ilike(f"%{f.customer}%")))
+    return query
 
 
 def list_invoices(f: InvoiceFilter) -> tuple[list[Invoice], bool]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
 from portal.orders.status import ORDER, PAYABLE, FulfilmentStatus, OrderStatus
+from portal.search import trigram_index
 
 
 class CaptureMode(StrEnum):
@@ -108,6 +109,9 @@ Index(
     func.lower(Order.billing_name).label("billing_name_lower"),
     postgresql_ops={"billing_name_lower": "varchar_pattern_ops"},
 )
+# The search box's "contains" match on the customer's name and email (portal.search), any case.
+trigram_index("ix_orders_billing_name_trgm", func.lower(Order.billing_name), "billing_name_trgm")
+trigram_index("ix_orders_billing_email_trgm", Order.billing_email, "billing_email_trgm")
 
 
 class OrderItem(db.Model):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import false, func, or_, select, true, union
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import search
 from portal.catalog.models import Product
 from portal.extensions import db
 from portal.history.services import history_of
@@ -20,18 +19,17 @@ from portal.listing import (
     minor_to_decimal,
     parse_id,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order, OrderItem
 from portal.orders.status import FulfilmentStatus, OrderStatus
 from portal.payments.models import Payment
-from portal.search import Term, any_of, classify, id_or_amount, starts_with
 
 STATUSES = [s.value for s in OrderStatus]
 FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
 SORTS = {"created": Order.created_at, "total": Order.total, "number": Order.number}
 SORT_LABELS = {"created": "Date", "total": "Total", "number": "Order"}
-GSTIN = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
 
 CSV_HEADER = [
     "number",
@@ -65,85 +63,9 @@ def parse_order_args(args) -> ListArgs:
     return parsed
 
 
-def _name_or_email_starts(text: str):
-    """The start of the customer's name (any case) or email: prefix matches, which an index serves (%x% cannot)."""
-    clauses = [
-        starts_with(func.lower(Order.billing_name), text),
-        starts_with(Order.billing_email, text),
-    ]
-    if GSTIN.match(text.upper()):
-        clauses.append(Order.billing_gstin == text.upper())
-    return or_(*clauses)
-
-
-def _document_orders(numbers: list[str]):
-    """Orders whose invoice or credit note has one of these numbers (both unique indexes)."""
-    from portal.invoices.models import CreditNote, Invoice
-
-    by_invoice = select(Invoice.order_id).where(Invoice.number.in_(numbers))
-    by_note = select(Invoice.order_id).join(CreditNote, CreditNote.invoice_id == Invoice.id)
-    return union(by_invoice, by_note.where(CreditNote.number.in_(numbers)))
-
-
-def _gateway_clause(text: str):
-    from portal.refunds.models import Refund
-
-    if text.startswith("pay_"):
-        return Order.id.in_(select(Payment.order_id).where(Payment.gateway_payment_id == text))
-    if text.startswith("rfnd_"):
-        return Order.id.in_(select(Refund.order_id).where(Refund.gateway_refund_id == text))
-    if text.startswith("plink_"):
-        return Order.payment_link_id == text
-    return Order.gateway_order_id == text
-
-
-def order_condition(term: Term):
-    """What a search Term says about the order (for this list, and for the lists that join orders), or None
-    when it is about a row of another table only (a row id, an amount)."""
-    if term.kind == "gateway":
-        return _gateway_clause(term.text)
-    if term.kind == "order_number":
-        return Order.number == term.text
-    if term.kind == "document_number":
-        return Order.id.in_(_document_orders(term.document_numbers))
-    if term.kind == "email":
-        return Order.billing_email == term.text
-    if term.kind == "text":
-        clause = _name_or_email_starts(term.text)
-        return or_(clause, Order.number == term.bare_order_number) if term.bare_order_number else clause
-    return None
-
-
 def search_clause(q: str):
-    """What the search box finds, by the shape of what was typed (see portal.search); each shape has its index."""
-    term = classify(q)
-    if term is None:
-        return true()
-    if term.kind == "number":
-        return id_or_amount(term, Order.id, Order.total)
-    if term.kind == "amount":
-        return Order.total == term.amount
-    condition = order_condition(term)
-    return false() if condition is None else condition
-
-
-def belonging_search_clause(q: str, *, id_column, amount_column, order_column, own_condition):
-    """The search of a list whose rows belong to an order (payments, refunds): an id or amount, the row's own
-    identifiers (`own_condition(term)`), else the order's. A gateway id (pay_/rfnd_) names these rows, not the
-    order's others. Own-row and order matches are one `id IN (… UNION …)` so each side uses its index, rather
-    than an OR across the join."""
-    term = classify(q)
-    if term is None:
-        return true()
-    if term.kind == "number":
-        return id_or_amount(term, id_column, amount_column)
-    if term.kind == "amount":
-        return amount_column == term.amount
-    own = own_condition(term)
-    if own is not None and term.kind == "gateway":
-        return own
-    on_order = order_condition(term)
-    return any_of(id_column, own, None if on_order is None else order_column.in_(select(Order.id).where(on_order)))
+    """What the search box finds, by the shape of what was typed (portal.search, the one search of every list)."""
+    return search.clause(q, "orders")
 
 
 def customer_clause(customer: str):
@@ -154,8 +76,8 @@ def customer_clause(customer: str):
     return Order.customer_id.in_(select(User.id).where(User.email == customer.lower()))
 
 
-def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
-    """Every WHERE clause the filter asks for (the status tab optional, for the tab counts)."""
+def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: bool = True) -> list:
+    """Every WHERE clause the filter asks for (the status tab and the search optional, for the tab counts)."""
     clauses = [*date_range_clauses(Order.created_at, args), *amount_range_clauses(Order.total, args)]
     if with_status and args.status:
         clauses.append(Order.status == args.status)
@@ -167,21 +89,29 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
         clauses.append(Order.id.in_(select(OrderItem.order_id).where(OrderItem.product_id == args.extra["product"])))
     if args.extra.get("ids"):
         clauses.append(Order.id.in_(args.extra["ids"]))
-    if args.q:
-        clauses.append(search_clause(args.q))
+    if with_search and args.q and (found := search_clause(args.q)) is not None:
+        clauses.append(found)
     return clauses
+
+
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Order, Order.status, where, "orders")
 
 
 def list_page(args: ListArgs):
     """One keyset page of orders (customer joined in the same statement)."""
     column = SORTS[args.sort]
-    query = select(Order).where(*filter_clauses(args))
-    return keyset_page(query, column, Order.id, args, key=lambda o: (getattr(o, column.key), o.id))
+    query = select(Order).where(*filter_clauses(args, with_search=False))
+    key = lambda o: (getattr(o, column.key), o.id)  # noqa: E731
+    return keyset_page(query, column, Order.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
     """Capped counts per status tab under the current filter (one statement)."""
-    return capped_counts(Order, Order.status, STATUSES, filter_clauses(args, with_status=False))
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return capped_counts(Order, Order.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def product_choices() -> list[tuple[int, str]]:

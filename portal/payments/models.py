@@ -20,6 +20,10 @@ class Payment(Timestamps, db.Model):
         Index("ix_payments_created_id", "created_at", "id"),  # admin list keyset pages
         # The search box's email prefix (`LIKE 'asha%'`): a plain index serves LIKE only under the C collation.
         Index("ix_payments_email_prefix", "email", postgresql_ops={"email": "varchar_pattern_ops"}),
+        # ... and its "contains" match (portal.search): a pg_trgm GIN index, on PostgreSQL.
+        Index(
+            "ix_payments_email_trgm", "email", postgresql_using="gin", postgresql_ops={"email": "gin_trgm_ops"}
+        ).ddl_if(dialect="postgresql"),
         # Dashboard revenue per day: an index-only range scan by capture time.
         Index("ix_payments_captured_at", "captured_at", postgresql_include=["status", "amount", "amount_refunded"]),
         NEVER_REUSE_IDS,

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import search
 from portal.extensions import db
 from portal.history.services import history_of
 from portal.listing import (
@@ -17,14 +18,12 @@ from portal.listing import (
     keyset_page,
     minor_to_decimal,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order
-from portal.orders.queries import belonging_search_clause
 from portal.payments.models import Payment
 from portal.payments.status import PaymentStatus
-from portal.refunds.models import Refund
-from portal.search import Term, starts_with
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
@@ -59,51 +58,44 @@ def parse_payment_args(args) -> ListArgs:
     return parsed
 
 
-def _own_condition(term: Term):
-    """What the Term matches on the payment row itself (its own indexes), or None."""
-    if term.kind == "gateway" and term.text.startswith("pay_"):
-        return Payment.gateway_payment_id == term.text
-    if term.kind == "gateway" and term.text.startswith("rfnd_"):
-        return Payment.id.in_(select(Refund.payment_id).where(Refund.gateway_refund_id == term.text))
-    if term.kind == "email":
-        return Payment.email == term.text
-    if term.kind == "text":
-        return starts_with(Payment.email, term.text)
-    return None
+def search_arms(q: str) -> list | None:
+    """What the search box finds (portal.search): payment and order ids, order and invoice numbers, the
+    customer's name or email, an amount. Several arms when both the payment's own email and its order's
+    customer may match: the list reads each through its own index (listing.keyset_page)."""
+    return search.arms(q, "payments")
 
 
-def search_clause(q: str):
-    """What the search box finds (see portal.search): payment and order ids, order and invoice numbers, the
-    customer's name or email, an amount."""
-    return belonging_search_clause(
-        q,
-        id_column=Payment.id,
-        amount_column=Payment.amount,
-        order_column=Payment.order_id,
-        own_condition=_own_condition,
-    )
-
-
-def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
+def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: bool = True) -> list:
+    """Every WHERE clause the filter asks for; the search as one condition unless `with_search` is False
+    (keyset pages and tab counts take its arms apart)."""
     clauses = [*date_range_clauses(Payment.created_at, args), *amount_range_clauses(Payment.amount, args)]
     if with_status and args.status:
         clauses.append(Payment.status == args.status)
     if args.extra.get("method"):
         clauses.append(Payment.method == args.extra["method"])
-    if args.q:
-        clauses.append(search_clause(args.q))
+    if with_search and args.q and (found := search.clause(args.q, "payments")) is not None:
+        clauses.append(found)
     return clauses
+
+
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Payment, Payment.status, where, "payments")
 
 
 def list_page(args: ListArgs):
     """One keyset page of payments with their orders (and customers) joined: one statement."""
     column = SORTS[args.sort]
-    query = select(Payment).options(joinedload(Payment.order, innerjoin=True)).where(*filter_clauses(args))
-    return keyset_page(query, column, Payment.id, args, key=lambda p: (getattr(p, column.key), p.id))
+    query = select(Payment).options(joinedload(Payment.order, innerjoin=True))
+    query = query.where(*filter_clauses(args, with_search=False))
+    key = lambda p: (getattr(p, column.key), p.id)  # noqa: E731
+    return keyset_page(query, column, Payment.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
-    return capped_counts(Payment, Payment.status, STATUSES, filter_clauses(args, with_status=False))
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return capped_counts(Payment, Payment.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def csv_rows(args: ListArgs):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import search
 from portal.extensions import db
 from portal.history.services import history_of
-from portal.invoices.models import CreditNote
 from portal.listing import (
     ListArgs,
     amount_range_clauses,
@@ -16,14 +16,13 @@ from portal.listing import (
     keyset_page,
     minor_to_decimal,
     parse_list_args,
+    searched,
     stream_rows,
 )
 from portal.orders.models import Order
-from portal.orders.queries import belonging_search_clause
 from portal.payments.models import Payment
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
-from portal.search import Term
 
 STATUSES = [s.value for s in RefundStatus]
 SORTS = {"created": Refund.created_at, "amount": Refund.amount}
@@ -49,38 +48,27 @@ def parse_refund_args(args) -> ListArgs:
     return parse_list_args(args, statuses=STATUSES, sorts=SORTS, default_sort="created")
 
 
-def _own_condition(term: Term):
-    """What the Term matches on the refund row itself or its payment (their own indexes), or None."""
-    if term.kind == "gateway" and term.text.startswith("rfnd_"):
-        return Refund.gateway_refund_id == term.text
-    if term.kind == "gateway" and term.text.startswith("pay_"):
-        return Refund.payment_id.in_(select(Payment.id).where(Payment.gateway_payment_id == term.text))
-    if term.kind == "document_number":  # a credit note names its refund
-        return Refund.id.in_(select(CreditNote.refund_id).where(CreditNote.number.in_(term.document_numbers)))
-    if term.kind == "email":
-        return Refund.payment_id.in_(select(Payment.id).where(Payment.email == term.text))
-    return None
-
-
-def search_clause(q: str):
-    """What the search box finds (see portal.search): refund, payment and order ids, order, invoice and
+def search_arms(q: str) -> list | None:
+    """What the search box finds (portal.search): refund, payment and order ids, order, invoice and
     credit-note numbers, the customer's name or email, an amount."""
-    return belonging_search_clause(
-        q,
-        id_column=Refund.id,
-        amount_column=Refund.amount,
-        order_column=Refund.order_id,
-        own_condition=_own_condition,
-    )
+    return search.arms(q, "refunds")
 
 
-def filter_clauses(args: ListArgs, *, with_status: bool = True) -> list:
+def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: bool = True) -> list:
+    """Every WHERE clause the filter asks for; the search as one condition unless `with_search` is False
+    (keyset pages and tab counts take its arms apart)."""
     clauses = [*date_range_clauses(Refund.created_at, args), *amount_range_clauses(Refund.amount, args)]
     if with_status and args.status:
         clauses.append(Refund.status == args.status)
-    if args.q:
-        clauses.append(search_clause(args.q))
+    if with_search and args.q and (found := search.clause(args.q, "refunds")) is not None:
+        clauses.append(found)
     return clauses
+
+
+def _searched(args: ListArgs):
+    """The search of this request, probed once for the page and the tab counts (listing.searched)."""
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return searched(args, Refund, Refund.status, where, "refunds")
 
 
 def list_page(args: ListArgs):
@@ -88,14 +76,16 @@ def list_page(args: ListArgs):
     column = SORTS[args.sort]
     query = (
         select(Refund)
-        .where(*filter_clauses(args))
+        .where(*filter_clauses(args, with_search=False))
         .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
     )
-    return keyset_page(query, column, Refund.id, args, key=lambda r: (getattr(r, column.key), r.id))
+    key = lambda r: (getattr(r, column.key), r.id)  # noqa: E731
+    return keyset_page(query, column, Refund.id, args, key=key, search=_searched(args))
 
 
 def tab_counts(args: ListArgs) -> dict:
-    return capped_counts(Refund, Refund.status, STATUSES, filter_clauses(args, with_status=False))
+    where = filter_clauses(args, with_status=False, with_search=False)
+    return capped_counts(Refund, Refund.status, STATUSES, where, search=_searched(args), current=args.status)
 
 
 def csv_rows(args: ListArgs):
