@@ -42,6 +42,8 @@ class Result:
     count: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # the load generator's own CPU time during the run
+    late: int = 0  # answers that arrived after a timed run's deadline: in the latencies, not in the rate
+    server_cpu_seconds: float = 0.0  # CPU of the servers under test during the run (bench/http/cpu.py)
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     per_port: dict[int, int] = field(default_factory=dict)  # port -> answers it gave
@@ -49,6 +51,12 @@ class Result:
     @property
     def cpu_per_request_us(self) -> float:
         return self.cpu_seconds / self.count * 1e6 if self.count else 0.0
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """Server CPU milliseconds per answer (every answer of the run, late ones too: they cost it)."""
+        answers = self.count + self.late
+        return self.server_cpu_seconds / answers * 1000 if answers else 0.0
 
     @property
     def rate(self) -> float:
@@ -134,11 +142,15 @@ async def _connection(host: str, port: int, source: _Source, result: Result, cla
             except ConnectionError:
                 client = None
                 continue
-            result.latencies.append(time.perf_counter() - started)
+            finished = time.perf_counter()
+            result.latencies.append(finished - started)
             key = classify(status, body)
             result.statuses[key] = result.statuses.get(key, 0) + 1
             result.per_port[port] = result.per_port.get(port, 0) + 1
-            result.count += 1
+            if source.deadline is None or finished <= source.deadline:
+                result.count += 1
+            else:
+                result.late += 1
             if close:
                 client.transport.close()
                 client = None
@@ -175,7 +187,9 @@ def run(
     """Send the requests over `connections` keep-alive connections, connection i to ports[i % len(ports)].
 
     Without `duration`, every request once (a list); with it, requests keep coming from the iterable
-    (`itertools.cycle(list)`, or a generator of unique ones) until `duration` seconds have passed.
+    (`itertools.cycle(list)`, or a generator of unique ones) until `duration` seconds have passed. A timed
+    run's rate is the answers completed inside the window over the window — the requests still in flight at
+    the deadline would otherwise stretch it with a tail of fewer than `connections` busy connections.
     """
     result = Result(label)
 
@@ -184,7 +198,68 @@ def run(
         source = _Source(requests, duration)
         workers = [_connection(host, ports[i % len(ports)], source, result, classify) for i in range(connections)]
         await asyncio.gather(*workers)
-        result.seconds, result.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+        elapsed = time.perf_counter() - started
+        result.seconds = duration if result.late else elapsed
+        result.cpu_seconds = time.process_time() - cpu
 
     asyncio.run(main())
     return result
+
+
+def merge(label: str, results: list[Result]) -> Result:
+    """Several runs of one side as one: answers, windows, latencies and CPU added up."""
+    total = Result(label)
+    for result in results:
+        total.count += result.count
+        total.late += result.late
+        total.seconds += result.seconds
+        total.cpu_seconds += result.cpu_seconds
+        total.server_cpu_seconds += result.server_cpu_seconds
+        total.latencies += result.latencies
+        for key, n in result.statuses.items():
+            total.statuses[key] = total.statuses.get(key, 0) + n
+        for port, n in result.per_port.items():
+            total.per_port[port] = total.per_port.get(port, 0) + n
+    return total
+
+
+@dataclass
+class Side:
+    """One side of an alternation: what to call it, where to send, and its requests (an iterator, kept
+    across slices, so unique requests are never sent twice)."""
+
+    label: str
+    ports: list[int]
+    requests: Iterable[Request]
+    before: Callable[[], None] | None = None  # called before each of its slices (e.g. resume a consumer)
+
+
+def alternate(
+    sides: list[Side],
+    connections: int,
+    slices: int,
+    seconds: float,
+    classify: Callable[[int, bytes], str] = status_only,
+    meter: Callable[[], float] | None = None,
+) -> list[Result]:
+    """Run the sides in turn, `slices` timed slices each — A B, then B A, … — and add each side's slices up.
+
+    On a shared machine other work comes and goes within seconds; slices of a fraction of a second, in
+    alternating order, give both sides the same share of that noise, which whole runs one after the other
+    do not. Stops early when a side's requests run out (it answered nothing in its slice). With `meter`
+    (CPU seconds of the servers so far), each slice is also charged the server CPU it used.
+    """
+    streams = [iter(side.requests) for side in sides]
+    done: list[list[Result]] = [[] for _ in sides]
+    for k in range(slices):
+        order = range(len(sides)) if k % 2 == 0 else reversed(range(len(sides)))
+        for n in order:
+            if sides[n].before is not None:
+                sides[n].before()
+            cpu = meter() if meter else 0.0
+            part = run(sides[n].label, sides[n].ports, streams[n], connections, duration=seconds, classify=classify)
+            part.server_cpu_seconds = meter() - cpu if meter else 0.0
+            done[n].append(part)
+        if any(parts[-1].count == 0 for parts in done):
+            break
+    return [merge(side.label, parts) for side, parts in zip(sides, done, strict=True)]

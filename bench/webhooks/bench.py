@@ -15,15 +15,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.http import loadgen, servers
+from bench.http import cpu, loadgen, servers
 from bench.http.report import summary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +128,13 @@ def classify(status: int, body: bytes) -> str:
 def consume(env: dict) -> subprocess.Popen:
     """The consumer process, at a lower CPU priority than the web workers (as the Procfile runs it)."""
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "work", "--nice", "10", "--poll", "0.2"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    # Named, so the CPU meter leaves its database backend out: it is not part of answering a delivery.
+    named = {**env, "DATABASE_URL": _named(env["DATABASE_URL"])}
+    return subprocess.Popen(command, cwd=ROOT, env=named, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
+def _named(url: str) -> str:
+    return url + ("&" if "?" in url else "?") + f"application_name={cpu.EXCLUDED_APPLICATION}"
 
 
 def wait_until_processed(env: dict, timeout: float = 600) -> float:
@@ -135,7 +143,7 @@ def wait_until_processed(env: dict, timeout: float = 600) -> float:
 
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, application_name=cpu.EXCLUDED_APPLICATION) as conn:
         while time.perf_counter() - started < timeout:
             pending = conn.execute("SELECT count(*) FROM webhook_events WHERE status = 'pending'").fetchone()[0]
             if pending == 0:
@@ -177,8 +185,10 @@ def verify(env: dict, new_events: int, warmup: int) -> dict:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--events", type=int, default=2000, help="new events per round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of ceiling, new, duplicates, ceiling")
+    parser.add_argument("--events", type=int, default=1600, help="new events ready per round (at most)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--slices", type=int, default=10, help="alternating slices per side and phase")
+    parser.add_argument("--slice-seconds", type=float, default=0.2)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--connections", "--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="single-worker gunicorn processes, one port each")
@@ -206,7 +216,7 @@ def arguments() -> argparse.Namespace:
 
 @dataclass
 class Round:
-    """One round: a ceiling run, the new events, (drain), the same events again, a ceiling run."""
+    """One round: ceiling and new events alternated, (drain), duplicates and ceiling alternated."""
 
     ceiling_before: loadgen.Result
     new: loadgen.Result
@@ -222,16 +232,56 @@ class Round:
     def duplicate_ratio(self) -> float:
         return self.duplicates.rate / self.ceiling_after.rate
 
+    @property
+    def new_cpu_ratio(self) -> float:
+        """The share of the ceiling's capacity per CPU second: ceiling CPU per answer over the product's."""
+        return self.ceiling_before.server_cpu_ms / self.new.server_cpu_ms
 
-def play_round(args, env: dict, portal: list[int], bare: list[int], events: list, ceiling: list) -> Round:
-    """Each product run is compared with the ceiling run right beside it (the machine is shared and noisy);
-    the new events are drained before their duplicates, so the consumer takes no CPU from those."""
-    run = lambda label, ports, requests: loadgen.run(label, ports, requests, args.connections, classify=classify)  # noqa: E731
-    before = run("bare insert (ceiling)", bare, ceiling)
-    new = run("new events", portal, events)
+    @property
+    def duplicate_cpu_ratio(self) -> float:
+        return self.ceiling_after.server_cpu_ms / self.duplicates.server_cpu_ms
+
+
+class Consumer:
+    """The `flask webhooks work --nice 10` process, paused while the ceiling's slices run: the ceiling is
+    the bare insert alone, as when runs were sequential and the consumer sat idle during the ceiling runs."""
+
+    def __init__(self, process: subprocess.Popen | None):
+        self.process = process
+
+    def pause(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
+
+def play_round(args, env, portal: list[int], bare: list[int], batch: list, ceiling: list, consumer, meter) -> Round:
+    """New events alternated in short slices with the ceiling, then — once the consumer has applied them —
+    their duplicates alternated with the ceiling; each side's slices added up (see loadgen.alternate)."""
+
+    def alternate(sides: list[loadgen.Side]) -> list[loadgen.Result]:
+        return loadgen.alternate(sides, args.connections, args.slices, args.slice_seconds, classify, meter.seconds)
+
+    fresh = iter(batch)
+    before, new = alternate(
+        [
+            loadgen.Side("bare insert (ceiling)", bare, itertools.cycle(ceiling), before=consumer.pause),
+            loadgen.Side("new events", portal, fresh, before=consumer.resume),
+        ]
+    )
+    consumer.resume()
     drained = wait_until_processed(env)
-    duplicates = run("duplicates", portal, events)
-    return Round(before, new, drained, duplicates, run("bare insert (ceiling)", bare, ceiling))
+    sent = batch[: sum(new.statuses.values())]  # what the alternation took from the batch
+    duplicates, after = alternate(
+        [
+            loadgen.Side("duplicates", portal, itertools.cycle(sent)),
+            loadgen.Side("bare insert (ceiling)", bare, itertools.cycle(ceiling)),
+        ]
+    )
+    return Round(before, new, drained, duplicates, after)
 
 
 def main() -> int:
@@ -254,18 +304,21 @@ def main() -> int:
     shared = args.placement == "shared"
     portal = servers.start("wsgi:app", env, args.workers, args.threads, ready_path=hook, shared=shared)
     bare = servers.start("bench.webhooks.bare_app:app", env, args.workers, args.threads, "/bare", shared=shared)
-    consumer = consume(env) if args.processing == "queue" else None
+    consumer = Consumer(consume(env) if args.processing == "queue" else None)
+    meter = cpu.Meter([p.pid for p in portal.processes + bare.processes], args.database_url)
     with servers.serving(portal, bare):
         try:
             loadgen.run("warm-up", bare.ports, bare_warm, args.connections)
             loadgen.run("warm-up", portal.ports, warm_events, args.connections)
             wait_until_processed(env)
-            rounds = [play_round(args, env, portal.ports, bare.ports, batch, ceiling) for batch in batches]
+            rounds = [play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter) for b in batches]
         finally:
-            if consumer is not None:
-                consumer.terminate()
-                consumer.wait(10)
-    figures = verify(env, args.events * args.rounds, args.warmup)
+            meter.close()
+            if consumer.process is not None:
+                consumer.resume()
+                consumer.process.terminate()
+                consumer.process.wait(10)
+    figures = verify(env, sum(sum(r.new.statuses.values()) for r in rounds), args.warmup)
     report(args, rounds, figures)
     return 0 if figures["ok"] else 1
 
@@ -282,13 +335,24 @@ def report(args, rounds: list[Round], figures: dict) -> None:
         f"{placement}, {os.cpu_count()} CPUs, "
         f"AUTO_INVOICE={'on' if args.auto_invoice else 'off'}, WEBHOOK_PROCESSING={args.processing}\n"
     )
+    print(f"each phase: {args.slices} alternating slices of {args.slice_seconds:g} s per side, added up\n")
     print("| round | run | requests | events/s | p50 ms | p99 ms | mean ms |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for n, played in enumerate(rounds, 1):
         for result in (played.ceiling_before, played.new, played.duplicates, played.ceiling_after):
             print(f"| {n} {result.row()}")
-    print(f"\nnew events: {summary([r.new_ratio for r in rounds])} of the ceiling run before them (target ≥ 50 %)")
-    print(f"duplicates: {summary([r.duplicate_ratio for r in rounds])} of the ceiling run after them (target ≥ 90 %)")
+    new, duplicates = summary([r.new_ratio for r in rounds]), summary([r.duplicate_ratio for r in rounds])
+    print(f"\nnew events: {new} of the ceiling alternated with them (target ≥ 50 %)")
+    print(f"duplicates: {duplicates} of the ceiling alternated with them (target ≥ 90 %)")
+    new, duplicates = summary([r.new_cpu_ratio for r in rounds]), summary([r.duplicate_cpu_ratio for r in rounds])
+    print(f"per server CPU second (web + database backends): new events {new}, duplicates {duplicates}")
+    print(
+        "server CPU ms per answer, ceiling / new / duplicates: "
+        + "; ".join(
+            f"{r.ceiling_before.server_cpu_ms:.2f} / {r.new.server_cpu_ms:.2f} / {r.duplicates.server_cpu_ms:.2f}"
+            for r in rounds
+        )
+    )
     print(
         "processing of the new events finished "
         + ", ".join(f"{r.drained:.1f}" for r in rounds)

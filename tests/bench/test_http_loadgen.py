@@ -13,10 +13,10 @@ from bench.http import loadgen
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn's gthread workers serve it
 
-    def do_GET(self):  # noqa: N802 (the name http.server dispatches to)
+    def do_GET(self):
         self._answer(b'{"ok": true}')
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._answer(self.rfile.read(int(self.headers["Content-Length"])))
 
     def _answer(self, body: bytes) -> None:
@@ -74,5 +74,7 @@ def test_a_duration_run_keeps_cycling_until_the_deadline(three_servers):
     result = loadgen.run("timed", [port], requests, connections=2, duration=0.3)
 
     assert result.count > 2
-    assert result.statuses == {"200": result.count}
-    assert 0.3 <= result.seconds < 2
+    assert result.statuses == {"200": result.count + result.late}
+    assert result.seconds == pytest.approx(
+        0.3, abs=0.05
+    )  # the rate counts the answers inside the window, over the window
