@@ -187,7 +187,11 @@ def main() -> int:
     seed_seconds = time.perf_counter() - started
     floor = baseline_requests(shop)
     product = servers.start("bench.api.product_app:app", env, args.workers, args.threads, "/api/v1/orders/my-orders")
-    baseline = servers.start("bench.api.baseline_app:app", env, args.workers, args.threads, "/one/0")
+    try:
+        baseline = servers.start("bench.api.baseline_app:app", env, args.workers, args.threads, "/one/0")
+    except RuntimeError:
+        product.stop()
+        raise
     meter = cpu.Meter([p.pid for p in product.processes + baseline.processes], args.database_url)
     with servers.serving(product, baseline):
         for scenario in chosen:  # warm-up: imports, pools, statement caches of every worker

@@ -42,7 +42,7 @@ class Result:
     count: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # the load generator's own CPU time during the run
-    late: int = 0  # answers that arrived after a timed run's deadline: in the latencies, not in the rate
+    exhausted: bool = False  # the requests ran out (rather than the time)
     server_cpu_seconds: float = 0.0  # CPU of the servers under test during the run (bench/http/cpu.py)
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
@@ -54,9 +54,8 @@ class Result:
 
     @property
     def server_cpu_ms(self) -> float:
-        """Server CPU milliseconds per answer (every answer of the run, late ones too: they cost it)."""
-        answers = self.count + self.late
-        return self.server_cpu_seconds / answers * 1000 if answers else 0.0
+        """Server CPU milliseconds per answer."""
+        return self.server_cpu_seconds / self.count * 1000 if self.count else 0.0
 
     @property
     def rate(self) -> float:
@@ -130,6 +129,8 @@ def _parse_head(head: bytes) -> tuple[int, int, bool]:
 async def _connection(host: str, port: int, source: _Source, result: Result, classify: Callable) -> None:
     loop = asyncio.get_running_loop()
     client = None
+    opened = last = time.perf_counter()
+    answered = 0
     while (request := source.next()) is not None:
         data = request.encode(host)
         for _ in range(3):  # reconnect (to the same port) when the server closed the keep-alive connection
@@ -147,10 +148,9 @@ async def _connection(host: str, port: int, source: _Source, result: Result, cla
             key = classify(status, body)
             result.statuses[key] = result.statuses.get(key, 0) + 1
             result.per_port[port] = result.per_port.get(port, 0) + 1
-            if source.deadline is None or finished <= source.deadline:
-                result.count += 1
-            else:
-                result.late += 1
+            result.count += 1
+            answered += 1
+            last = finished
             if close:
                 client.transport.close()
                 client = None
@@ -159,6 +159,8 @@ async def _connection(host: str, port: int, source: _Source, result: Result, cla
             result.statuses["connection failed"] = result.statuses.get("connection failed", 0) + 1
     if client is not None:
         client.transport.close()
+    if answered:
+        source.busy.append((answered, last - opened))
 
 
 class _Source:
@@ -167,11 +169,21 @@ class _Source:
     def __init__(self, requests: Iterable[Request], duration: float | None):
         self.requests = iter(requests)
         self.deadline = time.perf_counter() + duration if duration else None
+        self.exhausted = False
+        self.busy: list[tuple[int, float]] = []  # per connection: answers, seconds from opening to last answer
 
     def next(self) -> Request | None:
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             return None
-        return next(self.requests, None)
+        request = next(self.requests, None)
+        self.exhausted = self.exhausted or request is None
+        return request
+
+    def rate(self) -> float:
+        """Answers per second with every connection busy: the sum of each connection's own rate. Unlike
+        answers over the run's length it is not lowered by the start (nothing answered yet) nor by the tail
+        (connections done, waiting for the last) — which matter when a slice lasts only a few latencies."""
+        return sum(n / seconds for n, seconds in self.busy if seconds > 0)
 
 
 def run(
@@ -187,9 +199,8 @@ def run(
     """Send the requests over `connections` keep-alive connections, connection i to ports[i % len(ports)].
 
     Without `duration`, every request once (a list); with it, requests keep coming from the iterable
-    (`itertools.cycle(list)`, or a generator of unique ones) until `duration` seconds have passed. A timed
-    run's rate is the answers completed inside the window over the window — the requests still in flight at
-    the deadline would otherwise stretch it with a tail of fewer than `connections` busy connections.
+    (`itertools.cycle(list)`, or a generator of unique ones) until `duration` seconds have passed (the
+    requests in flight then are still answered). `seconds` is the answers over the rate of _Source.rate.
     """
     result = Result(label)
 
@@ -198,9 +209,9 @@ def run(
         source = _Source(requests, duration)
         workers = [_connection(host, ports[i % len(ports)], source, result, classify) for i in range(connections)]
         await asyncio.gather(*workers)
-        elapsed = time.perf_counter() - started
-        result.seconds = duration if result.late else elapsed
-        result.cpu_seconds = time.process_time() - cpu
+        rate = source.rate()
+        result.seconds = result.count / rate if rate else time.perf_counter() - started
+        result.cpu_seconds, result.exhausted = time.process_time() - cpu, source.exhausted
 
     asyncio.run(main())
     return result
@@ -211,7 +222,7 @@ def merge(label: str, results: list[Result]) -> Result:
     total = Result(label)
     for result in results:
         total.count += result.count
-        total.late += result.late
+        total.exhausted = total.exhausted or result.exhausted
         total.seconds += result.seconds
         total.cpu_seconds += result.cpu_seconds
         total.server_cpu_seconds += result.server_cpu_seconds
@@ -246,7 +257,7 @@ def alternate(
 
     On a shared machine other work comes and goes within seconds; slices of a fraction of a second, in
     alternating order, give both sides the same share of that noise, which whole runs one after the other
-    do not. Stops early when a side's requests run out (it answered nothing in its slice). With `meter`
+    do not. Stops early when a side's requests run out. With `meter`
     (CPU seconds of the servers so far), each slice is also charged the server CPU it used.
     """
     streams = [iter(side.requests) for side in sides]
@@ -260,6 +271,6 @@ def alternate(
             part = run(sides[n].label, sides[n].ports, streams[n], connections, duration=seconds, classify=classify)
             part.server_cpu_seconds = meter() - cpu if meter else 0.0
             done[n].append(part)
-        if any(parts[-1].count == 0 for parts in done):
+        if any(parts[-1].exhausted for parts in done):
             break
     return [merge(side.label, parts) for side, parts in zip(sides, done, strict=True)]

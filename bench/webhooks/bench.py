@@ -185,7 +185,7 @@ def verify(env: dict, new_events: int, warmup: int) -> dict:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--events", type=int, default=1600, help="new events ready per round (at most)")
+    parser.add_argument("--events", type=int, default=2000, help="new events ready per round (at most)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--slices", type=int, default=10, help="alternating slices per side and phase")
     parser.add_argument("--slice-seconds", type=float, default=0.2)

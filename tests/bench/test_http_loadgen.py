@@ -74,7 +74,6 @@ def test_a_duration_run_keeps_cycling_until_the_deadline(three_servers):
     result = loadgen.run("timed", [port], requests, connections=2, duration=0.3)
 
     assert result.count > 2
-    assert result.statuses == {"200": result.count + result.late}
-    assert result.seconds == pytest.approx(
-        0.3, abs=0.05
-    )  # the rate counts the answers inside the window, over the window
+    assert result.statuses == {"200": result.count}
+    assert result.seconds == pytest.approx(0.3, abs=0.1)
+    assert not result.exhausted
