@@ -331,7 +331,7 @@ def report(args, rounds: list[Round], figures: dict) -> None:
         else f"one gunicorn of {args.workers} workers × {args.threads} {servers.WORKER_CLASS} threads on one socket"
     )
     print(
-        f"\n{args.events} new events per round, {args.rounds} rounds, {args.connections} connections over "
+        f"\n{args.events} new events ready per round, {args.rounds} rounds, {args.connections} connections over "
         f"{placement}, {os.cpu_count()} CPUs, "
         f"AUTO_INVOICE={'on' if args.auto_invoice else 'off'}, WEBHOOK_PROCESSING={args.processing}\n"
     )
