@@ -4,8 +4,10 @@
 
 Measures events per second and p50/p99 latency for (1) a bare endpoint that only inserts one row — the
 ceiling —, (2) new `payment.captured` events, each paying a different order, (3) the same events delivered
-again (duplicates). Then checks the database: every event stored once, every payment applied once.
-The database is emptied and recreated: never point it at data you want to keep.
+again (duplicates), in `--rounds` rounds, each product run beside a ceiling run; prints every run, the
+median ratios and their spread. Both apps are served the same way (bench/http: one single-worker gunicorn
+per port, connections placed round-robin). Then checks the database: every event stored once, every
+payment applied once. The database is emptied and recreated: never point it at data you want to keep.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import itertools
 import json
 import os
-import socket
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.webhooks import loadgen
+from bench.http import cpu, loadgen, servers
+from bench.http.report import summary
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench_webhook_secret"  # noqa: S105 (a throwaway value for this benchmark)
-HOST = "127.0.0.1"
 
 
 def environment(database_url: str, auto_invoice: bool, processing: str) -> dict:
@@ -110,32 +114,27 @@ def signed(path: str, event: str, event_id: str, **entities) -> loadgen.Request:
         "X-Razorpay-Signature": hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest(),
         "X-Razorpay-Event-Id": event_id,
     }
-    return loadgen.Request(path, raw, headers)
+    return loadgen.Request("POST", path, raw, headers)
 
 
-def serve(target: str, port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", target, "--workers", str(workers), "--threads", str(threads)]
-    command += ["--bind", f"{HOST}:{port}", "--log-level", "warning", "--keep-alive", "30"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own command line)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection((HOST, port), timeout=0.5).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"{target} did not start on port {port}")
-
-
-def median_run(runs: list) -> object:
-    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+def classify(status: int, body: bytes) -> str:
+    """`200 pending`, `200 duplicate`, `200 stored`: the status code and what the endpoint said it did."""
+    try:
+        return f"{status} {json.loads(body).get('status', '')}"
+    except ValueError:
+        return f"{status} ?"
 
 
 def consume(env: dict) -> subprocess.Popen:
     """The consumer process, at a lower CPU priority than the web workers (as the Procfile runs it)."""
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "work", "--nice", "10", "--poll", "0.2"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    # Named, so the CPU meter leaves its database backend out: it is not part of answering a delivery.
+    named = {**env, "DATABASE_URL": _named(env["DATABASE_URL"])}
+    return subprocess.Popen(command, cwd=ROOT, env=named, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
+def _named(url: str) -> str:
+    return url + ("&" if "?" in url else "?") + f"application_name={cpu.EXCLUDED_APPLICATION}"
 
 
 def wait_until_processed(env: dict, timeout: float = 600) -> float:
@@ -144,7 +143,7 @@ def wait_until_processed(env: dict, timeout: float = 600) -> float:
 
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, application_name=cpu.EXCLUDED_APPLICATION) as conn:
         while time.perf_counter() - started < timeout:
             pending = conn.execute("SELECT count(*) FROM webhook_events WHERE status = 'pending'").fetchone()[0]
             if pending == 0:
@@ -183,15 +182,24 @@ def verify(env: dict, new_events: int, warmup: int) -> dict:
     return figures
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--events", type=int, default=2000, help="new events ready per round (at most)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--slices", type=int, default=10, help="alternating slices per side and phase")
+    parser.add_argument("--slice-seconds", type=float, default=0.2)
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", "--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="single-worker gunicorn processes, one port each")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3, help="ceiling and duplicate runs, alternated; medians")
+    parser.add_argument(
+        "--placement",
+        choices=["ports", "shared"],
+        default="ports",
+        help="ports: one single-worker gunicorn per port, connections round-robin; "
+        "shared: one gunicorn of --workers on one socket, the kernel places connections (the old, bimodal way)",
+    )
     parser.add_argument("--auto-invoice", action="store_true", help="issue an invoice per paid order too")
     parser.add_argument(
         "--processing",
@@ -203,66 +211,160 @@ def main() -> int:
     args = parser.parse_args()
     if not (args.database_url or "").startswith("postgres"):
         parser.error("set BENCH_DATABASE_URL (or --database-url) to a scratch PostgreSQL database")
+    return args
 
+
+@dataclass
+class Round:
+    """One round: ceiling and new events alternated, (drain), duplicates and ceiling alternated."""
+
+    ceiling_before: loadgen.Result
+    new: loadgen.Result
+    drained: float
+    duplicates: loadgen.Result
+    ceiling_after: loadgen.Result
+
+    @property
+    def new_ratio(self) -> float:
+        return self.new.rate / self.ceiling_before.rate
+
+    @property
+    def duplicate_ratio(self) -> float:
+        return self.duplicates.rate / self.ceiling_after.rate
+
+    @property
+    def new_cpu_ratio(self) -> float:
+        """The share of the ceiling's capacity per CPU second: ceiling CPU per answer over the product's."""
+        return self.ceiling_before.server_cpu_ms / self.new.server_cpu_ms
+
+    @property
+    def duplicate_cpu_ratio(self) -> float:
+        return self.ceiling_after.server_cpu_ms / self.duplicates.server_cpu_ms
+
+
+class Consumer:
+    """The `flask webhooks work --nice 10` process, paused while the ceiling's slices run: the ceiling is
+    the bare insert alone, as when runs were sequential and the consumer sat idle during the ceiling runs."""
+
+    def __init__(self, process: subprocess.Popen | None):
+        self.process = process
+
+    def pause(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
+
+def play_round(args, env, portal: list[int], bare: list[int], batch: list, ceiling: list, consumer, meter) -> Round:
+    """New events alternated in short slices with the ceiling, then — once the consumer has applied them —
+    their duplicates alternated with the ceiling; each side's slices added up (see loadgen.alternate)."""
+
+    def alternate(sides: list[loadgen.Side]) -> list[loadgen.Result]:
+        return loadgen.alternate(sides, args.connections, args.slices, args.slice_seconds, classify, meter.seconds)
+
+    fresh = iter(batch)
+    before, new = alternate(
+        [
+            loadgen.Side("bare insert (ceiling)", bare, itertools.cycle(ceiling), before=consumer.pause),
+            loadgen.Side("new events", portal, fresh, before=consumer.resume),
+        ]
+    )
+    consumer.resume()
+    drained = wait_until_processed(env)
+    sent = batch[: sum(new.statuses.values())]  # what the alternation took from the batch
+    duplicates, after = alternate(
+        [
+            loadgen.Side("duplicates", portal, itertools.cycle(sent)),
+            loadgen.Side("bare insert (ceiling)", bare, itertools.cycle(ceiling)),
+        ]
+    )
+    return Round(before, new, drained, duplicates, after)
+
+
+def main() -> int:
+    args = arguments()
     env = environment(args.database_url, args.auto_invoice, args.processing)
-    entities = prepare(args.events + args.warmup, env)
+    entities = prepare(args.warmup + args.events * args.rounds, env)
     warm, real = entities[: args.warmup], entities[args.warmup :]
-    new = [signed("/webhooks/razorpay", "payment.captured", f"EvBench{n:08d}", payment=e) for n, e in enumerate(real)]
-    warm_events = [
-        signed("/webhooks/razorpay", "payment.captured", f"EvWarm{n:08d}", payment=e) for n, e in enumerate(warm)
+    hook = "/webhooks/razorpay"
+    batches = [
+        [signed(hook, "payment.captured", f"EvBench{n:08d}", payment=e) for n, e in enumerate(real)][k :: args.rounds]
+        for k in range(args.rounds)
     ]
-    bare = [signed("/bare", "payment.captured", f"EvBare{n:08d}", payment=e) for n, e in enumerate(real)]
+    warm_events = [signed(hook, "payment.captured", f"EvWarm{n:08d}", payment=e) for n, e in enumerate(warm)]
+    # The bare table has no unique key, so one list of its requests serves every ceiling run.
+    ceiling = [
+        signed("/bare", "payment.captured", f"EvBare{n:08d}", payment=e) for n, e in enumerate(real[: args.events])
+    ]
     bare_warm = [signed("/bare", "payment.captured", f"EvBareW{n:08d}", payment=e) for n, e in enumerate(warm)]
 
-    servers = [
-        serve("wsgi:app", 8701, env, args.workers, args.threads),
-        serve("bench.webhooks.bare_app:app", 8702, env, args.workers, args.threads),
-    ]
-    if args.processing == "queue":
-        servers.append(consume(env))
-    try:
-        loadgen.run("warm-up", HOST, 8702, bare_warm, args.concurrency)
-        loadgen.run("warm-up", HOST, 8701, warm_events, args.concurrency)
-        wait_until_processed(env)
-        # The machine is shared and noisy: ceiling and duplicate runs alternate `rounds` times (the bare
-        # table has no unique key, so its requests can be replayed) and the medians are compared.
-        ceilings = [loadgen.run("bare insert (ceiling)", HOST, 8702, bare, args.concurrency)]
-        fresh = loadgen.run("new events", HOST, 8701, new, args.concurrency)
-        drained = wait_until_processed(env)
-        duplicates = []
-        for _ in range(args.rounds):
-            duplicates.append(loadgen.run("duplicates", HOST, 8701, new, args.concurrency))
-            ceilings.append(loadgen.run("bare insert (ceiling)", HOST, 8702, bare, args.concurrency))
-        results = [ceilings[0], fresh, median_run(duplicates)]
-        # Each run is compared with the ceiling run beside it: the new events with the one just before,
-        # each duplicate run with the one right after it; the duplicate figure is the median ratio.
-        pairs = [dup.rate / ceiling.rate for dup, ceiling in zip(duplicates, ceilings[1:], strict=True)]
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(10)
-    figures = verify(env, args.events, args.warmup)
-
-    print(
-        f"\n{args.events} events, {args.concurrency} connections, gunicorn {args.workers}x{args.threads} gthread, "
-        f"{os.cpu_count()} CPUs, AUTO_INVOICE={'on' if args.auto_invoice else 'off'}, "
-        f"WEBHOOK_PROCESSING={args.processing}\n"
-    )
-    print("| run | requests | events/s | p50 ms | p99 ms | mean ms |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for result in results:
-        print(result.row())
-    print(
-        f"\nnew events: {fresh.rate / ceilings[0].rate:.0%} of the ceiling run before them (target ≥ 50%); "
-        f"duplicates: median {sorted(pairs)[len(pairs) // 2]:.0%} of the ceiling run after each "
-        f"({', '.join(f'{p:.0%}' for p in pairs)}; target ≥ 90%)"
-    )
-    print("every ceiling run (events/s): " + ", ".join(f"{run.rate:,.0f}" for run in ceilings))
-    print(f"processing of the new events finished {drained:.1f} s after the last answer")
-    for result in results:
-        print(f"answers, {result.label}: {result.statuses}")
-    print(f"database: {figures}")
+    shared = args.placement == "shared"
+    portal = servers.start("wsgi:app", env, args.workers, args.threads, ready_path=hook, shared=shared)
+    bare = servers.start("bench.webhooks.bare_app:app", env, args.workers, args.threads, "/bare", shared=shared)
+    consumer = Consumer(consume(env) if args.processing == "queue" else None)
+    meter = cpu.Meter([p.pid for p in portal.processes + bare.processes], args.database_url)
+    with servers.serving(portal, bare):
+        try:
+            loadgen.run("warm-up", bare.ports, bare_warm, args.connections)
+            loadgen.run("warm-up", portal.ports, warm_events, args.connections)
+            wait_until_processed(env)
+            rounds = [play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter) for b in batches]
+        finally:
+            meter.close()
+            if consumer.process is not None:
+                consumer.resume()
+                consumer.process.terminate()
+                consumer.process.wait(10)
+    figures = verify(env, sum(sum(r.new.statuses.values()) for r in rounds), args.warmup)
+    report(args, rounds, figures)
     return 0 if figures["ok"] else 1
+
+
+def report(args, rounds: list[Round], figures: dict) -> None:
+    placement = (
+        f"{args.workers} single-worker gunicorn processes ({args.threads} {servers.WORKER_CLASS} threads each, "
+        "one port each, connections round-robin)"
+        if args.placement == "ports"
+        else f"one gunicorn of {args.workers} workers × {args.threads} {servers.WORKER_CLASS} threads on one socket"
+    )
+    print(
+        f"\n{args.events} new events ready per round, {args.rounds} rounds, {args.connections} connections over "
+        f"{placement}, {os.cpu_count()} CPUs, "
+        f"AUTO_INVOICE={'on' if args.auto_invoice else 'off'}, WEBHOOK_PROCESSING={args.processing}\n"
+    )
+    print(f"each phase: {args.slices} alternating slices of {args.slice_seconds:g} s per side, added up\n")
+    print("| round | run | requests | events/s | p50 ms | p99 ms | mean ms |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for n, played in enumerate(rounds, 1):
+        for result in (played.ceiling_before, played.new, played.duplicates, played.ceiling_after):
+            print(f"| {n} {result.row()}")
+    new, duplicates = summary([r.new_ratio for r in rounds]), summary([r.duplicate_ratio for r in rounds])
+    print(f"\nnew events: {new} of the ceiling alternated with them (target ≥ 50 %)")
+    print(f"duplicates: {duplicates} of the ceiling alternated with them (target ≥ 90 %)")
+    new, duplicates = summary([r.new_cpu_ratio for r in rounds]), summary([r.duplicate_cpu_ratio for r in rounds])
+    print(f"per server CPU second (web + database backends): new events {new}, duplicates {duplicates}")
+    print(
+        "server CPU ms per answer, ceiling / new / duplicates: "
+        + "; ".join(
+            f"{r.ceiling_before.server_cpu_ms:.2f} / {r.new.server_cpu_ms:.2f} / {r.duplicates.server_cpu_ms:.2f}"
+            for r in rounds
+        )
+    )
+    print(
+        "processing of the new events finished "
+        + ", ".join(f"{r.drained:.1f}" for r in rounds)
+        + " s after the last answer"
+    )
+    last = rounds[-1]
+    for result in (last.ceiling_before, last.new, last.duplicates):
+        print(f"answers per port, {result.label}: {result.placement()}; answers: {result.statuses}")
+    runs = [result for r in rounds for result in (r.ceiling_before, r.new, r.duplicates, r.ceiling_after)]
+    cpu = sum(result.cpu_seconds for result in runs) / sum(result.count for result in runs) * 1e6
+    print(f"load generator: {cpu:.0f} µs of CPU per request")
+    print(f"database: {figures}")
 
 
 if __name__ == "__main__":
