@@ -27,6 +27,15 @@ READ_BUDGET = 4
 _refund_ids = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _no_token_cache(app):
+    """The worst case, whatever REDIS_URL the suite runs with: every request reads its token."""
+    cache = app.extensions.get("api_token_cache")
+    app.extensions["api_token_cache"] = None
+    yield
+    app.extensions["api_token_cache"] = cache
+
+
 @contextmanager
 def statements():
     """Collects the SQL statements the app's engine runs inside the block."""
