@@ -3,12 +3,15 @@
     python -m bench.api.profile                        # SQLite scratch file, every endpoint, a table
     python -m bench.api.profile --profile my-orders-20 # and a pyinstrument profile of one endpoint
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_h1_api python -m bench.api.profile
+    REDIS_URL=redis://127.0.0.1:6379/1 python -m bench.api.profile   # with the token cache on
 
-Seeds one customer with `--orders` paid orders, each with a payment, a processed partial refund (and its credit
-note) and an issued invoice — what the serializer reads — then calls every read endpoint through the Flask test
-client (no HTTP, no gunicorn: the HTTP load benchmark is bench/api/bench.py), counting statements with a
-`before_cursor_execute` listener on the real engine. The app runs with the production settings that matter here
-(not TESTING, rate limit on with a limit never reached). The scratch database is emptied and recreated.
+Seeds one customer with `--orders` paid orders, each with a payment, a processed partial refund (and its
+credit note) and an issued invoice — what the serializer reads — then calls each endpoint through the Flask
+test client (no HTTP, no gunicorn: the HTTP load benchmark is bench/api/bench.py), counting statements with a
+`before_cursor_execute` listener on the real engine. The app runs with the production settings that matter
+here (not TESTING, rate limit on with a limit never reached). "cpu ms" is this process's CPU time per
+request (the database server's is not in it): steadier than the wall clock on a busy machine. The scratch
+database is emptied and recreated.
 """
 
 from __future__ import annotations
@@ -115,18 +118,20 @@ def measure(app, token: str, order_id: int, product_id: int, name: str, requests
     client = app.test_client()
     for _ in range(5):  # warm-up: first-request compilation, caches, connection pool
         call(client, token, name, order_id, product_id)
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     for _ in range(requests):
         with counting_statements(db.engine) as seen:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             call(client, token, name, order_id, product_id)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         counts.append(seen[0])
     times.sort()
     return {
         "name": name,
         "median_ms": statistics.median(times),
         "p90_ms": times[int(len(times) * 0.9)],
+        "cpu_ms": statistics.median(cpu),
         "statements": (min(counts), max(counts)),
     }
 
@@ -160,12 +165,12 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         token, order_id, product_id = seed(args.orders)
         print(f"seeded {args.orders} orders in {time.perf_counter() - started:.1f} s on {url.split('@')[-1]}")
-        print(f"{'endpoint':<20} {'median ms':>10} {'p90 ms':>8} {'statements':>11}")
+        print(f"{'endpoint':<20} {'median ms':>10} {'p90 ms':>8} {'cpu ms':>8} {'statements':>11}")
         for name in args.endpoint or ENDPOINTS:
             row = measure(app, token, order_id, product_id, name, args.requests)
             low, high = row["statements"]
             spread = f"{low}" if low == high else f"{low}–{high}"
-            print(f"{name:<20} {row['median_ms']:>10.2f} {row['p90_ms']:>8.2f} {spread:>11}")
+            print(f"{name:<20} {row['median_ms']:>10.2f} {row['p90_ms']:>8.2f} {row['cpu_ms']:>8.2f} {spread:>11}")
         if args.profile:
             print(profile(app, token, order_id, product_id, args.profile, args.requests))
     sys.stdout.flush()

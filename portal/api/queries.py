@@ -10,7 +10,7 @@ payloads, the invoice's snapshots — are left out.
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from portal.catalog.models import Product
 from portal.extensions import db
@@ -83,7 +83,7 @@ def customer_orders(customer_id: int, page: int, per_page: int) -> tuple[list[Or
         .order_by(Order.created_at.desc(), Order.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
-        .options(*_SERIALIZED)
+        .options(*_SERIALIZED, lazyload(Order.customer))  # a list never reads the customer (it is the caller)
     )
     rows = db.session.execute(query).unique().all()
     if rows:
