@@ -128,7 +128,7 @@ def my_orders(query: PageQuery):
     """The caller's orders, newest first, `per_page` at most 100."""
     rows, total = queries.customer_orders(current_customer_id(), query.page, query.per_page)
     meta = {"page": query.page, "per_page": query.per_page, "total": total, "pages": math.ceil(total / query.per_page)}
-    return OrderListResponse(data=[serializers.order(o) for o in rows], meta=meta)
+    return OrderListResponse(data=[serializers.listed_order(o) for o in rows], meta=meta)
 
 
 @bp.get("/orders/statistics")
