@@ -103,6 +103,8 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = "50 per 15 minutes"
     API_RATE_LIMIT = "120 per minute"
     API_TOKEN_TTL_HOURS = 24 * 30
+    # Per-process cache of token look-ups, used only with REDIS_URL (its revocation marker): portal/auth/token_cache.py
+    API_TOKEN_CACHE_SECONDS = 30
     SANDBOX_WEBHOOK_SYNC = False  # deliver sandbox webhooks inline (tests) instead of in a thread
 
 

@@ -12,8 +12,11 @@ def init_app(app) -> None:
     from portal.api import errors
     from portal.api.orders import bp as orders_bp
     from portal.api.tokens import bp as tokens_bp
+    from portal.auth import token_cache
     from portal.extensions import csrf
     from portal.orders.cli import orders_cli
+
+    token_cache.init_app(app)
 
     for blueprint in (tokens_bp, orders_bp):
         if blueprint.name not in app.blueprints:

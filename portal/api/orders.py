@@ -11,7 +11,7 @@ import math
 from flask import Blueprint, Response, current_app
 
 from portal.api import queries, serializers
-from portal.api.auth import current_customer, rate_limit_key, require_customer
+from portal.api.auth import current_customer, current_customer_id, rate_limit_key, require_customer
 from portal.api.errors import ApiError
 from portal.api.openapi import responses, spec
 from portal.api.schemas import (
@@ -75,15 +75,15 @@ def available_courses():
 
 def _checkout_body(order) -> CheckoutResponse:
     """The order and, when the gateway order exists (created here on first need), its checkout."""
-    message = READY
+    order_id, message = order.id, READY  # the id read once: after each commit `order` would re-read its row
     if order.is_payable:
         try:
-            order = open_gateway_order(order.id)
+            open_gateway_order(order_id)
         except GatewayError:
-            message = NOT_STARTED.format(id=order.id)
+            message = NOT_STARTED.format(id=order_id)
     else:
         message = f"This order is {order.status}; it cannot be paid."
-    order = queries.customer_order(current_customer(), order.id)
+    order = queries.customer_order(current_customer_id(), order_id)
     checkout = serializers.checkout(order, get_gateway())
     data = {"order": serializers.order(order), "checkout": checkout, "payment_ready": checkout is not None}
     return CheckoutResponse(data={**data, "message": message})
@@ -118,8 +118,7 @@ def create_order(json: CreateOrderRequest, headers: IdempotencyHeaders):
 @spec.validate(resp=responses(200, CheckoutResponse, 409, 415, 502, 503), tags=["orders"])
 def pay_order(order_id: int):
     """(Re)start payment of an unpaid order: opens its Razorpay order if it has none yet."""
-    order = queries.customer_order(current_customer(), order_id)
-    order = open_gateway_order(order.id)
+    order = open_gateway_order(queries.require_own_order(current_customer_id(), order_id))
     return _checkout_body(order)
 
 
@@ -127,41 +126,40 @@ def pay_order(order_id: int):
 @spec.validate(query=PageQuery, resp=responses(200, OrderListResponse), tags=["orders"])
 def my_orders(query: PageQuery):
     """The caller's orders, newest first, `per_page` at most 100."""
-    rows, total = queries.customer_orders(current_customer(), query.page, query.per_page)
+    rows, total = queries.customer_orders(current_customer_id(), query.page, query.per_page)
     meta = {"page": query.page, "per_page": query.per_page, "total": total, "pages": math.ceil(total / query.per_page)}
-    return OrderListResponse(data=[serializers.order(o) for o in rows], meta=meta)
+    return OrderListResponse(data=[serializers.listed_order(o) for o in rows], meta=meta)
 
 
 @bp.get("/orders/statistics")
 @spec.validate(resp=responses(200, StatisticsResponse), tags=["orders"])
 def statistics():
     """The caller's order counts and totals by status and currency, and what was spent."""
-    return StatisticsResponse(data=queries.customer_statistics(current_customer()))
+    return StatisticsResponse(data=queries.customer_statistics(current_customer_id()))
 
 
 @bp.get("/orders/<int(max=2147483647):order_id>")
 @spec.validate(resp=responses(200, OrderResponse), tags=["orders"])
 def order_detail(order_id: int):
     """One of the caller's orders with its items, payments, refunds and invoice link."""
-    return OrderResponse(data=serializers.order(queries.customer_order(current_customer(), order_id)))
+    return OrderResponse(data=serializers.order(queries.customer_order(current_customer_id(), order_id)))
 
 
 @bp.patch("/orders/<int(max=2147483647):order_id>/cancel")
 @spec.validate(resp=responses(200, OrderResponse, 409, 415), tags=["orders"])
 def cancel(order_id: int):
     """Cancel the caller's unpaid order (409 once paid, cancelled or expired); its payment link is cancelled."""
-    customer = current_customer()
-    order = queries.customer_order(customer, order_id)
-    cancel_unpaid_order(order.id, actor=Actor.user(customer), reason="cancelled by the customer")
-    return OrderResponse(data=serializers.order(queries.customer_order(customer, order_id)))
+    queries.require_own_order(current_customer_id(), order_id)
+    cancel_unpaid_order(order_id, actor=Actor.user(current_customer()), reason="cancelled by the customer")
+    return OrderResponse(data=serializers.order(queries.customer_order(current_customer_id(), order_id)))
 
 
 @bp.get("/orders/<int(max=2147483647):order_id>/payment-link")
 @spec.validate(resp=responses(200, PaymentLinkResponse, 409, 502, 503), tags=["orders"])
 def payment_link(order_id: int):
     """A Razorpay payment link for the caller's unpaid order (created once, then reused)."""
-    order = queries.customer_order(current_customer(), order_id)
-    order = ensure_payment_link(order.id, callback_url=serializers.callback_url())
+    queries.require_own_order(current_customer_id(), order_id)
+    order = ensure_payment_link(order_id, callback_url=serializers.callback_url())
     return PaymentLinkResponse(data=serializers.payment_link(order))
 
 
@@ -176,7 +174,7 @@ def verify_payment(json: VerifyPaymentRequest):
     currency and state come from the gateway, never from the client. Calling it again is harmless.
     """
     customer = current_customer()
-    order = queries.customer_order_by_gateway_id(customer, json.razorpay_order_id)
+    order = queries.customer_order_by_gateway_id(customer.id, json.razorpay_order_id)
     try:
         outcome = confirm_checkout_payment(
             order.gateway_order_id, json.razorpay_payment_id, json.razorpay_signature, actor=Actor.user(customer)
@@ -188,7 +186,7 @@ def verify_payment(json: VerifyPaymentRequest):
     except PaymentNotForOrder:
         raise ApiError(422, "payment_not_for_order", "That payment does not belong to this order.") from None
     _refuse_unsettled(outcome)
-    fresh = queries.customer_order(customer, order.id)
+    fresh = queries.customer_order(customer.id, order.id)
     return VerifyPaymentResponse(
         data={"order": serializers.order(fresh), "payment": serializers.payment(outcome.payment)}
     )
@@ -215,8 +213,7 @@ def _refuse_unsettled(outcome) -> None:
 @spec.validate(resp=responses(200, None), tags=["orders"])
 def order_invoice(order_id: int):
     """The invoice PDF of the caller's order (404 until an invoice has been issued)."""
-    order = queries.customer_order(current_customer(), order_id)
-    found = invoice_pdf_for_order(order.id)
+    found = invoice_pdf_for_order(queries.require_own_order(current_customer_id(), order_id))
     if found is None:
         raise ApiError(404, "invoice_not_found", "No invoice has been issued for this order yet.")
     filename, data = found

@@ -73,14 +73,24 @@ def _refund(row) -> s.RefundOut:
     )
 
 
-def _invoice(order) -> s.InvoiceLink | None:
-    invoice = order.invoice
+def _invoice(order_id: int, invoice) -> s.InvoiceLink | None:
     if invoice is None or invoice.status != InvoiceStatus.ISSUED:
         return None
-    return s.InvoiceLink(number=invoice.number, url=url_for("api.order_invoice", order_id=order.id))
+    return s.InvoiceLink(number=invoice.number, url=url_for("api.order_invoice", order_id=order_id))
 
 
 def order(row) -> s.OrderOut:
+    """An Order (ORM object) as the API answers it."""
+    return _order(row, row)
+
+
+def listed_order(rows) -> s.OrderOut:
+    """An order of a list page, read as plain rows (queries.OrderRows): the same answer as `order`."""
+    return _order(rows.order, rows)
+
+
+def _order(row, children) -> s.OrderOut:
+    """`row` has the order's columns; `children` its items, payments, refunds and current invoice."""
     return s.OrderOut(
         id=row.id,
         number=row.number,
@@ -96,10 +106,10 @@ def order(row) -> s.OrderOut:
         gateway_order_id=row.gateway_order_id,
         payment_link_url=row.payment_link_url,
         refund_due=bool(row.needs_refund),
-        items=[_item(line) for line in row.items],
-        payments=[payment(p) for p in row.payments],
-        refunds=[_refund(r) for r in row.refunds],
-        invoice=_invoice(row),
+        items=[_item(line) for line in children.items],
+        payments=[payment(p) for p in children.payments],
+        refunds=[_refund(r) for r in children.refunds],
+        invoice=_invoice(row.id, children.invoice),
     )
 
 

@@ -34,5 +34,5 @@ def issue(json: TokenRequest):
 def revoke():
     """Revoke the bearer token this request presents."""
     require_customer()
-    revoke_token(current_token())
+    revoke_token(current_token().token_id)
     return RevokedResponse(data={"revoked": True})

@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -80,8 +81,7 @@ class Order(Timestamps, db.Model):
     @property
     def invoice(self):
         """The order's current invoice: the one that is not void, else the last voided one (None if never)."""
-        current = [i for i in self.invoices if i.status != "void"]
-        return current[-1] if current else (self.invoices[-1] if self.invoices else None)
+        return current_invoice(self.invoices)
 
     @property
     def is_payable(self) -> bool:
@@ -100,6 +100,13 @@ class Order(Timestamps, db.Model):
 
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"
+
+
+def current_invoice(invoices):
+    """Of an order's invoices (oldest first; rows or objects with a `status`), the current one: the one that
+    is not void, else the last voided one, else None. Order.invoice, and the API's list that reads rows."""
+    current = [i for i in invoices if i.status != "void"]
+    return current[-1] if current else (invoices[-1] if invoices else None)
 
 
 # The lists' search by the start of a customer's name, in any case: `lower(billing_name) LIKE 'asha%'`.
@@ -133,6 +140,6 @@ class OrderItem(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="items")
 
-    @property
+    @hybrid_property
     def line_total(self) -> int:
         return self.taxable_amount + self.tax_amount

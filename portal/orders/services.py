@@ -122,8 +122,11 @@ def get_order_for_update(order_id: int) -> Order:
 def restock(order: Order) -> None:
     from portal.catalog.models import Product
 
+    # The order's products in one query (not one per line), so the flush sends their updates together.
+    ids = sorted({item.product_id for item in order.items if item.product_id})
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))} if ids else {}
     for item in order.items:
-        product = db.session.get(Product, item.product_id) if item.product_id else None
+        product = products.get(item.product_id)
         if product is not None and product.stock is not None:
             product.stock += item.quantity
 

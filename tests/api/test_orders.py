@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from portal.history.services import history_of
+from portal.history.services import Actor, history_of
 from portal.orders.models import Order
 
 
@@ -273,3 +273,27 @@ def test_a_payment_link_closed_at_the_gateway_is_replaced_not_reused(api, course
     assert second["payment_link_id"] != first["payment_link_id"] and third == second
     assert sandbox.payment_link(second["payment_link_id"])["status"] == "created"
     assert sandbox.payment_link(second["payment_link_id"])["reference_id"].endswith("-2")
+
+
+def test_the_list_answers_each_order_exactly_as_its_detail_does(api, make):
+    """The list reads plain rows and the detail ORM objects (portal/api/queries.py): one answer all the same."""
+    from portal.invoices.services import issue_invoice, void_invoice
+    from portal.payments.services import apply_gateway_payment
+    from tests.api.test_statements import settled_order
+
+    actor = Actor.system("test")
+    busy = settled_order(api.user, [make.product(), make.product(kind="physical", stock=9)], refunds=2)
+    apply_gateway_payment(make.payment_entity(busy, status="failed"), actor=Actor.gateway())
+    voided, reissued = settled_order(api.user, [make.product()]), settled_order(api.user, [make.product()])
+    void_invoice(voided.invoice.id, actor=actor, reason="wrong buyer")
+    void_invoice(reissued.invoice.id, actor=actor, reason="wrong buyer")
+    new_number = issue_invoice(reissued.id, actor=actor).number
+    pending = make.order(customer_user=api.user)
+
+    listed = api.get("/api/v1/orders/my-orders").get_json()["data"]
+
+    assert len(listed) == 4
+    assert {o["id"] for o in listed if o["invoice"] is None} == {voided.id, pending.id}
+    assert next(o for o in listed if o["id"] == reissued.id)["invoice"]["number"] == new_number
+    assert all(o == api.get(f"/api/v1/orders/{o['id']}").get_json()["data"] for o in listed)
+    assert next(o for o in listed if o["id"] == busy.id)["refunds"][1]["amount"] == 1000
