@@ -43,9 +43,9 @@ def make_app(url: str):
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
     from portal import create_app
-    from portal.config import DevelopmentConfig
+    from portal.config import DevelopmentConfig, normalise_database_url
 
-    return create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+    return create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=normalise_database_url(url), RATELIMIT_ENABLED=False)
 
 
 def memory_invoice(lines: int):
