@@ -191,3 +191,39 @@ def test_the_lean_default_stylesheet_lays_pages_out_as_the_full_default(app, pai
     html = render_template("invoices/pdf/invoice.html", font_family=register_fonts(directory), **invoice_context(draft))
     lean, full = html_to_pdf(html, directory), html_to_pdf(html, directory, default_css=DEFAULT_CSS)
     assert _layout(lean) == _layout(full)
+
+
+def _money_cells(data: bytes) -> list[tuple[str, float, float, float]]:
+    """(text, left x, right x, y) of each amount (₹…) drawn on page 1 in the regular face."""
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont("h4-regular", str(font_dir() / "DejaVuSans.ttf")))
+    cells = []
+
+    def visit(text, cm, tm, font, size):
+        name = str((font or {}).get("/BaseFont", ""))
+        if text.strip().startswith("₹") and name.endswith("DejaVuSans"):
+            left, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+            cells.append((text.strip(), left, left + pdfmetrics.stringWidth(text.strip(), "h4-regular", size), y))
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    return cells
+
+
+def test_line_amounts_are_right_aligned_in_their_columns(paid):
+    """The line cells are aligned by attribute (one cascade per row instead of three, docs/performance.md):
+    amounts of different widths in one column end at the same x."""
+    data = services.pdf_bytes(paid(prices=LINES).invoice.id)[1]
+    rows: dict[float, list] = {}
+    for text, left, right, y in _money_cells(data):
+        rows.setdefault(round(y, 1), []).append((left, right, text))
+    lines = [sorted(cells) for cells in rows.values() if len(cells) == 5]  # unit price, taxable, CGST, SGST, total
+    assert len(lines) == len(LINES)
+    for column in range(5):
+        cells = [row[column] for row in lines]
+        assert len({round(left, 1) for left, _, _ in cells}) == len(LINES), cells  # different widths...
+        assert len({round(right, 1) for _, right, _ in cells}) == 1, cells  # ...ending at one x
