@@ -95,6 +95,9 @@ def time_documents(lines: int, rounds: int) -> dict[str, list[float]]:
     names = list(runs)
     for render in runs.values():
         render()  # warm: fonts registered, templates compiled
+    from portal.invoices.pdf import warm_up
+
+    warm_up()  # and the start-up heap frozen out of the garbage collector, as in every bulk worker
     timings = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:

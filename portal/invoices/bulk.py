@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.history.services import Actor
 from portal.invoices.models import Invoice
+from portal.invoices.pdf import warm_up
 from portal.invoices.services import INVOICEABLE, store_rendered_pdf, store_rendered_pdfs
 from portal.invoices.status import InvoiceStatus
 from portal.orders.models import Order
@@ -78,11 +79,10 @@ def _init_worker(config_name: str, overrides: dict) -> None:
     global _worker_app  # one app per worker process, built once
     from portal import create_app
     from portal.config import CONFIGS
-    from portal.invoices.pdf import warm_up
 
     _worker_app = create_app(CONFIGS[config_name], **overrides)
     with _worker_app.app_context():
-        warm_up()  # fonts parsed once per worker, before the first batch
+        warm_up()  # fonts parsed and the start-up heap frozen once per worker, before the first batch
 
 
 def _render_in_worker(ids: list[int]) -> list[Rendered]:
@@ -101,6 +101,8 @@ def render_many(ids: list[int], workers: int) -> Iterator[list[Rendered]]:
     """Batches of (invoice_id, pdf or None, error), in the order they finish; on `workers` processes for a large
     run, else here."""
     if workers <= 1 or len(ids) < PARALLEL_THRESHOLD:
+        if len(ids) >= PARALLEL_THRESHOLD:  # a long run here, as --workers 1 asks: set up as a worker does
+            warm_up()
         for batch in _batches(ids):
             yield render_batch(batch)
         return

@@ -19,6 +19,7 @@ What each render no longer does (docs/performance.md, "Invoice PDFs", has the me
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import io
 import logging
@@ -94,8 +95,16 @@ def register_fonts(directory: Path) -> str:
 
 
 def warm_up() -> None:
-    """Do the once-per-process work now (font files parsed, renderer imported): bulk workers call it at start."""
+    """Do the once-per-process work now (font files parsed, renderer imported): bulk workers call it at start.
+
+    Then everything the process holds at that point (app, libraries, font tables) is frozen out of the cyclic
+    garbage collector (`gc.freeze`, Python's documented hook for long-lived start-up state). A render allocates
+    enough to trigger a couple of full collections, and each one walked that whole start-up heap again: ~15% of
+    a 100-line render. What a render itself creates is still collected as before.
+    """
     register_fonts(font_dir())
+    gc.collect()
+    gc.freeze()
 
 
 def render_pdf(template: str, **context) -> bytes:
