@@ -5,10 +5,12 @@
 
 (1) Single documents: each round renders the product's invoice (render_invoice: context, Jinja, xhtml2pdf),
 the plain xhtml2pdf page and the ReportLab floor of the same content (bench/invoices/baselines.py), in an order
-that rotates every round; CPU time of this process per render (rendering is pure CPU, and CPU time is less
-disturbed than wall time by other work on the machine). The invoices are built in memory (a 100-line order
-cannot be placed: orders stop at 50 lines), from the same model classes the renderer reads. Printed: median
-(p10–p90) of each, and the ratio product / baseline as the median of the per-round ratios (min–max).
+that rotates every round, after warm_up as in a bulk worker (fonts registered, start-up heap frozen out of
+the garbage collector, which the baselines share); CPU time of this process per render (rendering is pure CPU,
+and CPU time is less disturbed than wall time by other work on the machine). The invoices are built in memory
+(a 100-line order cannot be placed: orders stop at 50 lines), from the same model classes the renderer reads.
+Printed: median (p10–p90) of each, and the ratio product / baseline as the median of the per-round ratios
+(min–max).
 (2) Bulk: pays --bulk orders of 1–6 lines through the real services in a scratch SQLite database (or
 BENCH_DATABASE_URL — it is emptied: never point it at data you keep), then regenerates every PDF as
 `flask invoices generate --regenerate` does (render_many + store_batch, the parent storing), on 1 and on N
