@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 from flask.cli import AppGroup
 
 from portal.history.services import Actor
 from portal.invoices import bulk
-from portal.invoices.services import InvoiceError, issue_invoice, store_rendered_pdf
+from portal.invoices.services import InvoiceError, issue_invoice
 
 invoices_cli = AppGroup("invoices", help="Invoices and credit notes.")
 CLI_ACTOR = Actor.system("cli:invoices")
@@ -30,13 +28,11 @@ def _issue_missing(order_ids: list[int]) -> tuple[int, list[str]]:
 def _render(invoice_ids: list[int], workers: int, reason: str) -> tuple[int, list[str]]:
     rendered, failures = 0, []
     with click.progressbar(length=len(invoice_ids), label="Rendering PDFs", show_pos=True) as bar:
-        for invoice_id, data, error in bulk.render_many(invoice_ids, workers):
-            if data is None:
-                failures.append(f"invoice {invoice_id}: {error}")
-            else:
-                store_rendered_pdf(invoice_id, data, actor=CLI_ACTOR, reason=reason)
-                rendered += 1
-            bar.update(1)
+        for batch in bulk.render_many(invoice_ids, workers):
+            stored, batch_failures = bulk.store_batch(batch, actor=CLI_ACTOR, reason=reason)
+            rendered += stored
+            failures += batch_failures
+            bar.update(len(batch))
     return rendered, failures
 
 
@@ -44,7 +40,7 @@ def _render(invoice_ids: list[int], workers: int, reason: str) -> tuple[int, lis
 @click.option("--missing", is_flag=True, help="Issue invoices for paid orders that have none; render absent PDFs.")
 @click.option("--regenerate", is_flag=True, help="Render the PDF of every issued or void invoice again.")
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
-@click.option("--workers", type=click.IntRange(1, 16), default=min(os.cpu_count() or 1, 2), show_default=True,
+@click.option("--workers", type=click.IntRange(1, 64), default=bulk.default_workers, show_default="one per core",
               help=f"Rendering processes for runs of {bulk.PARALLEL_THRESHOLD} PDFs or more.")  # fmt: skip
 def generate(missing: bool, regenerate: bool, dry_run: bool, workers: int) -> None:
     """Issue missing invoices and render their PDFs (--missing, the default), or re-render all (--regenerate)."""

@@ -272,6 +272,25 @@ def store_rendered_pdf(invoice_id: int, data: bytes, *, actor: Actor, reason: st
     return invoice
 
 
+def store_rendered_pdfs(pdfs: dict[int, bytes], *, actor: Actor, reason: str = "") -> None:
+    """Store several PDFs rendered elsewhere (a bulk worker's batch) in one transaction, each with its checksum and
+    history row: one lock statement and one commit for the batch instead of one each. All or nothing: a draft or
+    an unknown id among them stores none (the caller then stores the batch one by one to isolate it). Commits."""
+    try:
+        query = select(Invoice).where(Invoice.id.in_(pdfs)).order_by(Invoice.id)  # one lock order: no deadlock
+        invoices = list(db.session.scalars(for_update(query, of=Invoice)))
+        if len(invoices) != len(pdfs):
+            raise InvoiceNotFound(f"Some of invoices {sorted(pdfs)} do not exist.")
+        for invoice in invoices:
+            if invoice.status == InvoiceStatus.DRAFT:
+                raise IllegalTransition(INVOICE.name, invoice.status, "regenerated")
+            _put_pdf(invoice, pdfs[invoice.id], actor, "regenerate_pdf", reason or "PDF regenerated in bulk")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def regenerate_pdf(invoice_id: int, *, actor: Actor, reason: str = "") -> Invoice:
     """Render an issued (or void) invoice's PDF again and store it with its checksum. Drafts have none."""
     try:

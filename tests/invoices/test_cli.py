@@ -1,5 +1,7 @@
 """`flask invoices generate`: issuing what is missing, rendering PDFs, on one or two processes."""
 
+import os
+
 from sqlalchemy import func, select
 
 from portal.invoices import bulk
@@ -49,9 +51,10 @@ def test_a_bad_prefix_fails_the_run_with_a_nonzero_exit(app, runner, paid, monke
     assert "issued 0, rendered 0 PDF(s), 1 failed" in result.output
 
 
-def test_a_large_run_renders_on_two_worker_processes(runner, paid, db, monkeypatch):
+def test_a_large_run_renders_on_one_worker_process_per_core(runner, paid, db, monkeypatch):
     invoices = [paid().invoice for _ in range(4)]
     monkeypatch.setattr(bulk, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(bulk, "BATCH", 3)  # two batches: one per worker on two cores
     seen = []
     original = bulk.render_many
 
@@ -60,9 +63,9 @@ def test_a_large_run_renders_on_two_worker_processes(runner, paid, db, monkeypat
         yield from original(ids, workers)
 
     monkeypatch.setattr(bulk, "render_many", spy)
-    result = runner.invoke(args=["invoices", "generate", "--regenerate", "--workers", "2"])
+    result = runner.invoke(args=["invoices", "generate", "--regenerate"])
     assert result.exit_code == 0, result.output
-    assert "issued 0, rendered 4 PDF(s), 0 failed" in result.output and seen == [2]
+    assert "issued 0, rendered 4 PDF(s), 0 failed" in result.output and seen == [os.cpu_count() or 1]
     db.session.expire_all()
     for invoice in invoices:
         stored = get_invoice(invoice.id)

@@ -7,6 +7,7 @@ import pytest
 from portal.history.services import Actor
 from portal.invoices import services
 from portal.invoices.credit_notes import credit_note_pdf, issue_credit_note
+from portal.invoices.documents import render_invoice
 from portal.invoices.figures import amount_in_words
 from portal.invoices.pdf import PdfUnavailable, font_dir, render_pdf
 from portal.money import format_money
@@ -142,3 +143,102 @@ def test_line_table_headings_hsn_sac_and_qty_do_not_run_together(paid):
     assert {"Description", "HSN/SAC", "Qty"} <= set(cells)
     gap = cells["Qty"][0] - cells["HSN/SAC"][1]
     assert gap >= 6, f"'HSN/SAC' ends {gap:.1f}pt before 'Qty' starts"
+
+
+def test_a_render_reads_no_font_file_once_the_fonts_are_registered(paid, monkeypatch):
+    """Fonts are parsed once per process; a render only subsets glyphs already in memory (an @font-face made
+    every render read and hash both font files again)."""
+    import builtins
+
+    invoice = paid().invoice
+    render_invoice(invoice)  # registers the fonts in this process, if no earlier test did
+    opened, real_open = [], builtins.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", recording_open)
+    data = render_invoice(invoice)
+    monkeypatch.undo()
+    assert [name for name in opened if name.endswith(".ttf")] == []
+    assert "₹" in pdf_text(data)
+
+
+def _layout(data: bytes) -> bytes:
+    """The pages' drawing operators, font resource names left out (they number the fonts in order of use)."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    return re.sub(rb"/F\d+(\+\d+)?", b"/F", b"".join(page.get_contents().get_data() for page in pages))
+
+
+@pytest.mark.parametrize("state", ["Karnataka", "Maharashtra"])
+def test_the_lean_default_stylesheet_lays_pages_out_as_the_full_default(app, paid, no_auto_invoice, state):
+    """LEAN_DEFAULT_CSS keeps the rules of xhtml2pdf's default that our templates use: a template that starts
+    using an element it has no rule for fails here instead of changing the invoice's look unnoticed."""
+    from flask import render_template
+    from xhtml2pdf.default import DEFAULT_CSS
+
+    from portal.invoices.documents import invoice_context
+    from portal.invoices.pdf import html_to_pdf, register_fonts
+
+    order = paid(state=state, prices=LINES)
+    draft = services.create_invoice(order.id, actor=FINANCE, issue=False)  # the DRAFT stamp is drawn too
+    directory = font_dir()
+    html = render_template("invoices/pdf/invoice.html", font_family=register_fonts(directory), **invoice_context(draft))
+    lean, full = html_to_pdf(html, directory), html_to_pdf(html, directory, default_css=DEFAULT_CSS)
+    assert _layout(lean) == _layout(full)
+
+
+def _money_cells(data: bytes) -> list[tuple[str, float, float, float]]:
+    """(text, left x, right x, y) of each amount (₹…) drawn on page 1 in the regular face."""
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont("h4-regular", str(font_dir() / "DejaVuSans.ttf")))
+    cells = []
+
+    def visit(text, cm, tm, font, size):
+        name = str((font or {}).get("/BaseFont", ""))
+        if text.strip().startswith("₹") and name.endswith("DejaVuSans"):
+            left, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+            cells.append((text.strip(), left, left + pdfmetrics.stringWidth(text.strip(), "h4-regular", size), y))
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    return cells
+
+
+def test_line_amounts_are_right_aligned_in_their_columns(paid):
+    """The line cells are aligned by attribute (one cascade per row instead of three, docs/performance.md):
+    amounts of different widths in one column end at the same x."""
+    data = services.pdf_bytes(paid(prices=LINES).invoice.id)[1]
+    rows: dict[float, list] = {}
+    for text, left, right, y in _money_cells(data):
+        rows.setdefault(round(y, 1), []).append((left, right, text))
+    lines = [sorted(cells) for cells in rows.values() if len(cells) == 5]  # unit price, taxable, CGST, SGST, total
+    assert len(lines) == len(LINES)
+    for column in range(5):
+        cells = [row[column] for row in lines]
+        assert len({round(left, 1) for left, _, _ in cells}) == len(LINES), cells  # different widths...
+        assert len({round(right, 1) for _, right, _ in cells}) == 1, cells  # ...ending at one x
+
+
+def test_warm_up_freezes_the_start_up_heap_out_of_the_garbage_collector(app):
+    """Bulk workers call warm_up at start: the objects they hold by then are no longer walked by every full
+    collection a render triggers (~15% of a 100-line render, docs/performance.md)."""
+    import gc
+
+    from portal.invoices.pdf import warm_up
+
+    gc.unfreeze()  # whatever an earlier test froze goes back to the collector
+    try:
+        warm_up()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
