@@ -42,22 +42,11 @@ def app():
     with application.app_context():
         _db.drop_all()
         _reset_alembic(application)
-        _create_extensions()
         _db.create_all()
     yield application
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
-
-
-def _create_extensions():
-    """pg_trgm before create_all on PostgreSQL: the models' trigram indexes need it (portal.search)."""
-    from portal.search import POSTGRES_SETUP
-
-    with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            for statement in POSTGRES_SETUP:
-                conn.exec_driver_sql(statement)
 
 
 def _reset_alembic(application):

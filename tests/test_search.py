@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from portal.extensions import db
 from portal.gateway import get_gateway
 from portal.history.services import Actor
 from portal.orders.pricing import quote
@@ -179,3 +180,27 @@ def test_under_a_common_search_the_tabs_say_more_than_the_cap_instead_of_reading
     assert len(queries.list_page(args).rows) == 5
     few = queries.parse_order_args(MultiDict({"q": "nair"}))
     assert queries.tab_counts(few) == {"": 5, **dict.fromkeys(queries.STATUSES, 0), "pending": 5}
+
+
+def test_create_all_on_a_new_postgres_database_makes_pg_trgm_first(postgres):
+    """Benchmarks and tests build schemas with create_all: the trigram indexes need the extension, which
+    create_all itself must make (a new database has none)."""
+    from sqlalchemy import create_engine, text
+
+    url = db.engine.url
+    fresh = url.set(database=f"{url.database}_fresh_schema")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{fresh.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{fresh.database}"'))
+    engine = create_engine(fresh)
+    try:
+        db.metadata.create_all(engine)
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm'")).scalars()
+            assert "ix_orders_billing_name_trgm" in set(names)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{fresh.database}"'))
+        admin.dispose()

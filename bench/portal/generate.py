@@ -356,15 +356,12 @@ def create_database(args) -> str:
 def create_schema(url: str) -> None:
     from portal import create_app
     from portal.extensions import db
-    from portal.search import POSTGRES_SETUP, POSTGRES_STATISTICS
+    from portal.search import POSTGRES_STATISTICS
 
     app = create_app(SQLALCHEMY_DATABASE_URI=url.replace("postgresql://", "postgresql+psycopg://"))
     with app.app_context():
         db.drop_all()
-        with db.engine.begin() as conn:
-            for statement in POSTGRES_SETUP:  # pg_trgm before create_all: the trigram indexes need it
-                conn.exec_driver_sql(statement)
-        db.create_all()
+        db.create_all()  # makes pg_trgm first (portal.search)
         with db.engine.begin() as conn:
             for statement in POSTGRES_STATISTICS:
                 conn.exec_driver_sql(statement)
