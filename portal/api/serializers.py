@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from portal.api import schemas as s
 from portal.invoices.status import InvoiceStatus
@@ -73,10 +73,27 @@ def _refund(row) -> s.RefundOut:
     )
 
 
+_URL_SAMPLE_ID = 2147483647  # any id the route accepts; it marks where an order's id goes in the URL
+_INVOICE_URL_KEY = "portal.api_invoice_url"
+
+
+def invoice_url(order_id: int) -> str:
+    """url_for("api.order_invoice", order_id=...) for this request, built by url_for once per request.
+
+    url_for costs more than the rest of an invoice link; a page of orders needs one link per order, all
+    alike but for the id. Cached on the request (not on `g`: an app context can outlive one request)."""
+    environ = request.environ
+    parts = environ.get(_INVOICE_URL_KEY)
+    if parts is None:
+        head, _, tail = url_for("api.order_invoice", order_id=_URL_SAMPLE_ID).rpartition(str(_URL_SAMPLE_ID))
+        parts = environ[_INVOICE_URL_KEY] = (head, tail)
+    return f"{parts[0]}{order_id}{parts[1]}"
+
+
 def _invoice(order_id: int, invoice) -> s.InvoiceLink | None:
     if invoice is None or invoice.status != InvoiceStatus.ISSUED:
         return None
-    return s.InvoiceLink(number=invoice.number, url=url_for("api.order_invoice", order_id=order_id))
+    return s.InvoiceLink(number=invoice.number, url=invoice_url(order_id))
 
 
 def order(row) -> s.OrderOut:
