@@ -63,8 +63,8 @@ def available_products() -> list[Product]:
 
 def customer_order(customer_id: int, order_id: int) -> Order:
     """The customer's order; OrderNotFound for an unknown id *and* for someone else's order."""
-    query = select(Order).where(Order.id == order_id, Order.customer_id == customer_id).options(*_SERIALIZED)
-    order = db.session.scalars(query).unique().one_or_none()
+    params = {"order_id": order_id, "customer_id": customer_id}
+    order = db.session.scalars(_STATEMENTS.detail, params).unique().one_or_none()
     if order is None:
         raise OrderNotFound(order_id)
     return order
@@ -143,21 +143,26 @@ _REFUND_COLUMNS = (
 def customer_orders(customer_id: int, page: int, per_page: int) -> tuple[list[OrderRows], int]:
     """One page of the customer's orders, newest first, and the total count: three statements."""
     params = {"customer_id": customer_id, "offset": (page - 1) * per_page, "limit": per_page}
-    rows = db.session.execute(_LIST.page, params).all()
+    rows = db.session.execute(_STATEMENTS.page, params).all()
     if not rows:
         # Past the last page the window has no row to ride on: count on its own (rare, still one statement).
-        return [], db.session.scalar(_LIST.count, {"customer_id": customer_id}) or 0
+        return [], db.session.scalar(_STATEMENTS.count, {"customer_id": customer_id}) or 0
     orders = _group(rows)
-    _attach(orders, "payments", _LIST.payments)
-    _attach(orders, "refunds", _LIST.refunds)
+    _attach(orders, "payments", _STATEMENTS.payments)
+    _attach(orders, "refunds", _STATEMENTS.refunds)
     return list(orders.values()), rows[0].orders_in_all_pages
 
 
-class _ListStatements:
-    """The list's four statements, built once per process with bound parameters, not once per request.
+class _Statements:
+    """The detail's statement and the list's four, built once per process with bound parameters, not once per request.
 
     Building them cost about as much CPU as executing them from SQLAlchemy's compiled cache (the
     subquery's column collection, the joins, the operators); their values are passed at execution."""
+
+    @cached_property
+    def detail(self):
+        owned = (Order.id == bindparam("order_id")) & (Order.customer_id == bindparam("customer_id"))
+        return select(Order).where(owned).options(*_SERIALIZED)
 
     @cached_property
     def page(self):
@@ -191,7 +196,7 @@ class _ListStatements:
         return select(*_REFUND_COLUMNS).where(Refund.order_id.in_(ids)).order_by(Refund.id)
 
 
-_LIST = _ListStatements()
+_STATEMENTS = _Statements()
 
 
 def _group(rows) -> dict[int, OrderRows]:
