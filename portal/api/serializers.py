@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from portal.api import schemas as s
 from portal.invoices.status import InvoiceStatus
@@ -33,84 +33,106 @@ def product(item) -> s.ProductOut:
     )
 
 
-def _item(line) -> s.ItemOut:
-    return s.ItemOut(
-        product_id=line.product_id,
-        sku=line.sku,
-        title=line.title,
-        kind=line.kind,
-        unit_price=line.unit_price,
-        quantity=line.quantity,
-        tax_rate_bp=line.tax_rate_bp,
-        taxable_amount=line.taxable_amount,
-        tax_amount=line.tax_amount,
-        amount=line.line_total,
-    )
+def _item(line) -> dict:
+    return {
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "title": line.title,
+        "kind": line.kind,
+        "unit_price": line.unit_price,
+        "quantity": line.quantity,
+        "tax_rate_bp": line.tax_rate_bp,
+        "taxable_amount": line.taxable_amount,
+        "tax_amount": line.tax_amount,
+        "amount": line.line_total,
+    }
 
 
-def payment(row) -> s.PaymentOut:
-    return s.PaymentOut(
-        id=row.id,
-        status=str(row.status),
-        amount=row.amount,
-        currency=row.currency,
-        method=row.method,
-        gateway_payment_id=row.gateway_payment_id,
-        created_at=aware(row.created_at),
-        captured_at=aware(row.captured_at),
-    )
+def payment(row) -> dict:
+    """A payment as a PaymentOut's fields (the response model validates it)."""
+    return {
+        "id": row.id,
+        "status": str(row.status),
+        "amount": row.amount,
+        "currency": row.currency,
+        "method": row.method,
+        "gateway_payment_id": row.gateway_payment_id,
+        "created_at": aware(row.created_at),
+        "captured_at": aware(row.captured_at),
+    }
 
 
-def _refund(row) -> s.RefundOut:
-    return s.RefundOut(
-        id=row.id,
-        status=str(row.status),
-        amount=row.amount,
-        currency=row.currency,
-        reason=row.reason,
-        created_at=aware(row.created_at),
-        processed_at=aware(row.processed_at),
-    )
+def _refund(row) -> dict:
+    return {
+        "id": row.id,
+        "status": str(row.status),
+        "amount": row.amount,
+        "currency": row.currency,
+        "reason": row.reason,
+        "created_at": aware(row.created_at),
+        "processed_at": aware(row.processed_at),
+    }
 
 
-def _invoice(order_id: int, invoice) -> s.InvoiceLink | None:
+_URL_SAMPLE_ID = 2147483647  # any id the route accepts; it marks where an order's id goes in the URL
+_INVOICE_URL_KEY = "portal.api_invoice_url"
+
+
+def invoice_url(order_id: int) -> str:
+    """url_for("api.order_invoice", order_id=...) for this request, built by url_for once per request.
+
+    url_for costs more than the rest of an invoice link; a page of orders needs one link per order, all
+    alike but for the id. Cached on the request (not on `g`: an app context can outlive one request)."""
+    environ = request.environ
+    parts = environ.get(_INVOICE_URL_KEY)
+    if parts is None:
+        head, _, tail = url_for("api.order_invoice", order_id=_URL_SAMPLE_ID).rpartition(str(_URL_SAMPLE_ID))
+        parts = environ[_INVOICE_URL_KEY] = (head, tail)
+    return f"{parts[0]}{order_id}{parts[1]}"
+
+
+def _invoice(order_id: int, invoice) -> dict | None:
     if invoice is None or invoice.status != InvoiceStatus.ISSUED:
         return None
-    return s.InvoiceLink(number=invoice.number, url=url_for("api.order_invoice", order_id=order_id))
+    return {"number": invoice.number, "url": invoice_url(order_id)}
 
 
-def order(row) -> s.OrderOut:
-    """An Order (ORM object) as the API answers it."""
+def order(row) -> dict:
+    """An Order (ORM object) as the API answers it: an OrderOut's fields."""
     return _order(row, row)
 
 
-def listed_order(rows) -> s.OrderOut:
+def listed_order(rows) -> dict:
     """An order of a list page, read as plain rows (queries.OrderRows): the same answer as `order`."""
     return _order(rows.order, rows)
 
 
-def _order(row, children) -> s.OrderOut:
-    """`row` has the order's columns; `children` its items, payments, refunds and current invoice."""
-    return s.OrderOut(
-        id=row.id,
-        number=row.number,
-        status=str(row.status),
-        amount=row.total,
-        currency=row.currency,
-        subtotal=row.subtotal,
-        discount=row.discount,
-        tax=row.tax,
-        created_at=aware(row.created_at),
-        expires_at=aware(row.expires_at),
-        paid_at=aware(row.paid_at),
-        gateway_order_id=row.gateway_order_id,
-        payment_link_url=row.payment_link_url,
-        refund_due=bool(row.needs_refund),
-        items=[_item(line) for line in children.items],
-        payments=[payment(p) for p in children.payments],
-        refunds=[_refund(r) for r in children.refunds],
-        invoice=_invoice(row.id, children.invoice),
-    )
+def _order(row, children) -> dict:
+    """`row` has the order's columns; `children` its items, payments, refunds and current invoice.
+
+    Plain dicts, validated once by the response model (OrderResponse, OrderListResponse, ...): building
+    an OrderOut, ItemOut, PaymentOut... per object ran pydantic's __init__ six times an order, most of the
+    cost of serializing a page; pydantic-core validates the same dicts in one call for a fraction of it."""
+    return {
+        "id": row.id,
+        "number": row.number,
+        "status": str(row.status),
+        "amount": row.total,
+        "currency": row.currency,
+        "subtotal": row.subtotal,
+        "discount": row.discount,
+        "tax": row.tax,
+        "created_at": aware(row.created_at),
+        "expires_at": aware(row.expires_at),
+        "paid_at": aware(row.paid_at),
+        "gateway_order_id": row.gateway_order_id,
+        "payment_link_url": row.payment_link_url,
+        "refund_due": bool(row.needs_refund),
+        "items": [_item(line) for line in children.items],
+        "payments": [payment(p) for p in children.payments],
+        "refunds": [_refund(r) for r in children.refunds],
+        "invoice": _invoice(row.id, children.invoice),
+    }
 
 
 def callback_url() -> str:

@@ -297,3 +297,14 @@ def test_the_list_answers_each_order_exactly_as_its_detail_does(api, make):
     assert next(o for o in listed if o["id"] == reissued.id)["invoice"]["number"] == new_number
     assert all(o == api.get(f"/api/v1/orders/{o['id']}").get_json()["data"] for o in listed)
     assert next(o for o in listed if o["id"] == busy.id)["refunds"][1]["amount"] == 1000
+
+
+def test_invoice_links_are_the_routes_own_urls_under_a_script_root(app):
+    from flask import url_for
+
+    from portal.api.serializers import invoice_url
+
+    # Mounted under a prefix (SCRIPT_NAME) whose digits could be mistaken for an order id.
+    with app.test_request_context("/api/v1/orders/my-orders", environ_base={"SCRIPT_NAME": "/2147483647/shop"}):
+        for order_id in (1, 7, 2147483647, 123456):
+            assert invoice_url(order_id) == url_for("api.order_invoice", order_id=order_id)
