@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench.http import cpu, loadgen, servers
 from bench.http.report import spread, summary, table
+from bench.scratch import ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/bench_api"
@@ -86,17 +87,6 @@ def environment(args) -> dict:
     return env
 
 
-def create_database(url: str) -> None:
-    """CREATE DATABASE when it does not exist yet (the benchmark is one command)."""
-    import psycopg
-    from psycopg import sql
-
-    base, name = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def scenarios(shop) -> list[Scenario]:
     """The requests of each scenario, spread over the seeded customers (each with their own token)."""
     bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
@@ -145,7 +135,7 @@ def prepare(args, env: dict) -> tuple[object, list[Scenario], bool]:
     from bench.api import inprocess, seed
     from portal import create_app
 
-    create_database(args.database_url)
+    ensure_database(args.database_url)
     app = create_app()
     app.config["API_RATE_LIMIT"] = "1000000 per minute"
     with app.app_context():

@@ -27,6 +27,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench.scratch import ensure_database
+
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PRODUCTS = [  # sku, title, price (paise, ex-tax), kind
     ("PY-101", "Python for Everyone", 149900, "course"),
@@ -345,12 +347,9 @@ class Shop:
 
 
 def create_database(args) -> str:
-    admin_url = f"postgresql://{args.user}@{args.host}:{args.port}/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (args.database,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.database)))
-    return f"postgresql://{args.user}@{args.host}:{args.port}/{args.database}"
+    url = f"postgresql://{args.user}@{args.host}:{args.port}/{args.database}"
+    ensure_database(url)
+    return url
 
 
 def create_schema(url: str) -> None:

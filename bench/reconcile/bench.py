@@ -29,6 +29,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.scratch import ensure_database
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_h3_reconcile"
 # share of orders (by kind): settled long ago in both books, unless said otherwise
@@ -73,17 +75,12 @@ def make_app(url: str, scratch: str):
     return app
 
 
-def ensure_database(url: str) -> None:
-    """Create the scratch PostgreSQL database when it is missing."""
-    import psycopg
-
+def ensure_scratch_database(url: str) -> None:
+    """Create the scratch PostgreSQL database when it is missing (never a test or system database)."""
     name = url.rsplit("/", 1)[1]
     if name.startswith("test") or name == "postgres":
         raise SystemExit(f"refusing to rebuild {name!r}: use a scratch database such as bench_h3_reconcile")
-    admin = url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(url)
 
 
 def seed(count: int) -> dict[str, int]:
@@ -257,7 +254,7 @@ def main() -> None:
 
     url = normalise_database_url(f"sqlite:///{scratch}/portal.sqlite" if args.sqlite else args.database_url)
     if not args.sqlite:
-        ensure_database(url)
+        ensure_scratch_database(url)
     load = os.getloadavg()[0]
     app = make_app(url, scratch)
     counter = CallCounter()
