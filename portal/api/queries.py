@@ -28,22 +28,22 @@ from portal.payments.models import Payment
 from portal.payments.status import SETTLED
 from portal.refunds.models import Refund
 
+# The columns of a payment and of a refund the serializer reads (with the key the list groups them by).
+_PAYMENT_COLUMNS = (
+    Payment.order_id, Payment.id, Payment.status, Payment.amount, Payment.currency, Payment.method,
+    Payment.gateway_payment_id, Payment.created_at, Payment.captured_at,
+)  # fmt: skip
+_REFUND_COLUMNS = (
+    Refund.order_id, Refund.id, Refund.status, Refund.amount, Refund.currency, Refund.reason, Refund.created_at,
+    Refund.processed_at,
+)  # fmt: skip
+
 # One statement for the order(s) with items and invoices, one each for payments and refunds.
 _SERIALIZED = (
     joinedload(Order.items),
     joinedload(Order.invoices).load_only(Invoice.status, Invoice.number),
-    selectinload(Order.payments).load_only(
-        Payment.status,
-        Payment.amount,
-        Payment.currency,
-        Payment.method,
-        Payment.gateway_payment_id,
-        Payment.created_at,
-        Payment.captured_at,
-    ),
-    selectinload(Order.refunds).load_only(
-        Refund.status, Refund.amount, Refund.currency, Refund.reason, Refund.created_at, Refund.processed_at
-    ),
+    selectinload(Order.payments).load_only(*_PAYMENT_COLUMNS),
+    selectinload(Order.refunds).load_only(*_REFUND_COLUMNS),
 )
 
 
@@ -130,14 +130,6 @@ _INVOICE_COLUMNS = (
     Invoice.status.label("invoice_status"),
     Invoice.number.label("invoice_number"),
 )
-_PAYMENT_COLUMNS = (
-    Payment.order_id, Payment.id, Payment.status, Payment.amount, Payment.currency, Payment.method,
-    Payment.gateway_payment_id, Payment.created_at, Payment.captured_at,
-)  # fmt: skip
-_REFUND_COLUMNS = (
-    Refund.order_id, Refund.id, Refund.status, Refund.amount, Refund.currency, Refund.reason, Refund.created_at,
-    Refund.processed_at,
-)  # fmt: skip
 
 
 def customer_orders(customer_id: int, page: int, per_page: int) -> tuple[list[OrderRows], int]:
