@@ -49,7 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature package plugs itself in (blueprints, CLI groups, hooks) through `init_app`."""
-    from portal import api, gateway, sandbox, site
+    from portal import api, gateway, jobs, sandbox, site
     from portal.admin import routes as admin
     from portal.auth import routes as auth
     from portal.checkout import routes as checkout
@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.refunds import routes as refunds
     from portal.webhooks import routes as webhooks
 
+    jobs.init_app(app)  # first: every feature's tasks are declared on the queue it configures
     app.register_blueprint(site.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

@@ -106,6 +106,7 @@ class Config:
     # Per-process cache of token look-ups, used only with REDIS_URL (its revocation marker): portal/auth/token_cache.py
     API_TOKEN_CACHE_SECONDS = 30
     SANDBOX_WEBHOOK_SYNC = False  # deliver sandbox webhooks inline (tests) instead of in a thread
+    JOBS_IMMEDIATE = False  # run each background job where it is enqueued (tests), not on a worker
 
 
 class DevelopmentConfig(Config):
@@ -117,6 +118,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = True
     SANDBOX_WEBHOOK_SYNC = True
+    JOBS_IMMEDIATE = True
 
 
 class ProductionConfig(Config):
@@ -185,10 +187,19 @@ def load_config(app, config_class: type[Config]) -> None:
         WEBHOOK_PROCESSING=env.get("WEBHOOK_PROCESSING") or ("inline" if config_class.TESTING else "background"),
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
         TIMEZONE=env_timezone("TIMEZONE", "Asia/Kolkata"),
+        # Background jobs (portal/jobs): Huey's storage, a SQLite file in the instance folder by default.
+        JOBS_BACKEND=(env.get("JOBS_BACKEND") or "").strip() or default_jobs_backend(app.instance_path),
+        JOBS_IMMEDIATE=env_flag("JOBS_IMMEDIATE", config_class.JOBS_IMMEDIATE),
     )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":
         _require(app, "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET")
+
+
+def default_jobs_backend(instance_path: str) -> str:
+    from portal.jobs.queue import default_backend
+
+    return default_backend(instance_path)
 
 
 def _secret_key(config_class: type[Config], instance: Path) -> str:
