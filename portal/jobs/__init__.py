@@ -53,6 +53,8 @@ def schedule(cron, *, name: str | None = None, lock_ttl: int = 600, **options):
 
 
 def init_app(app) -> None:
+    from portal.jobs.cli import jobs_cli
     from portal.jobs.queue import configure
 
     configure(app)
+    app.cli.add_command(jobs_cli)
