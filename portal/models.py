@@ -4,6 +4,7 @@ from portal.auth.models import ApiToken, Role, User
 from portal.catalog.models import Product, ProductKind
 from portal.history.models import HistoryEvent
 from portal.invoices.models import CreditNote, DocumentSequence, Invoice
+from portal.notifications.models import OutboxMessage
 from portal.orders.models import Order, OrderItem
 from portal.payments.models import Dispute, Payment
 from portal.refunds.models import Refund
@@ -18,6 +19,7 @@ __all__ = [
     "Invoice",
     "Order",
     "OrderItem",
+    "OutboxMessage",
     "Payment",
     "Product",
     "ProductKind",

@@ -33,6 +33,17 @@ def entity_type_of(entity) -> str:
     return getattr(entity, "__history_type__", None) or entity.__tablename__.rstrip("s")
 
 
+# Called with (entity, event) for every history row, in the same transaction (portal/notifications adds
+# its message rules here, so a message is written exactly when its state change is).
+LISTENERS: list = []
+
+
+def on_record(listener) -> None:
+    """Call `listener(entity, event)` for every history row recorded from now on (once per listener)."""
+    if listener not in LISTENERS:
+        LISTENERS.append(listener)
+
+
 def record_event(
     entity, *, action: str, actor: Actor, reason: str = "", from_state=None, to_state=None, changes: dict | None = None
 ):
@@ -54,6 +65,8 @@ def record_event(
         changes=changes or None,
     )
     db.session.add(event)
+    for listener in LISTENERS:
+        listener(entity, event)
     return event
 
 

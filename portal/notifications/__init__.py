@@ -1,0 +1,1 @@
+"""Messages to customers and staff through a transactional outbox (see docs/notifications.md)."""
