@@ -190,6 +190,9 @@ def load_config(app, config_class: type[Config]) -> None:
         # Background jobs (portal/jobs): Huey's storage, a SQLite file in the instance folder by default.
         JOBS_BACKEND=(env.get("JOBS_BACKEND") or "").strip() or default_jobs_backend(app.instance_path),
         JOBS_IMMEDIATE=env_flag("JOBS_IMMEDIATE", config_class.JOBS_IMMEDIATE),
+        # The job-run log's retention (the daily purge_job_runs schedule); failures are kept longer.
+        JOB_RUNS_KEEP_DAYS=env_int("JOB_RUNS_KEEP_DAYS", 14),
+        JOB_RUNS_KEEP_FAILED_DAYS=env_int("JOB_RUNS_KEEP_FAILED_DAYS", 60),
     )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":

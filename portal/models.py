@@ -4,6 +4,7 @@ from portal.auth.models import ApiToken, Role, User
 from portal.catalog.models import Product, ProductKind
 from portal.history.models import HistoryEvent
 from portal.invoices.models import CreditNote, DocumentSequence, Invoice
+from portal.jobs.models import JobRun
 from portal.notifications.models import OutboxMessage
 from portal.orders.models import Order, OrderItem
 from portal.payments.models import Dispute, Payment
@@ -17,6 +18,7 @@ __all__ = [
     "DocumentSequence",
     "HistoryEvent",
     "Invoice",
+    "JobRun",
     "Order",
     "OrderItem",
     "OutboxMessage",

@@ -1,16 +1,21 @@
-"""`flask jobs …`: the worker (the Procfile's `worker:`) and, later, status."""
+"""`flask jobs …`: the worker (the Procfile's `worker:`), status, and the run log's purge."""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.jobs import services
+from portal.jobs.locks import Lease
 from portal.jobs.queue import huey, set_worker_app
+from portal.timeutil import utcnow
 
 jobs_cli = AppGroup("jobs", help="Background jobs and schedules (Huey).")
+SCHEDULER_LEASE, SCHEDULER_TTL = "scheduler", 90  # renewed every TTL/3 by the worker that runs the schedule
 
 
 @jobs_cli.command("worker")
@@ -19,8 +24,8 @@ jobs_cli = AppGroup("jobs", help="Background jobs and schedules (Huey).")
     "--schedule/--no-schedule",
     default=True,
     show_default=True,
-    help="Run the periodic schedule in this worker. Exactly one worker per backend should: start the others "
-    "with --no-schedule.",
+    help="Run the periodic schedule in this worker. Exactly one worker per backend may: a second one "
+    "started with --schedule refuses to start; start the others with --no-schedule.",
 )
 @click.option(
     "--max-delay",
@@ -38,9 +43,101 @@ def worker(workers: int, schedule: bool, max_delay: float, verbose: bool) -> Non
     set_worker_app(app)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("huey").setLevel(logging.INFO if verbose else logging.WARNING)
-    click.echo(
-        f"jobs worker: {workers} thread(s), schedule {'on' if schedule else 'off'}, "
-        f"backend {app.config['JOBS_BACKEND'].split('@')[-1]}"
-    )
+    backend = services.backend_label(app.config["JOBS_BACKEND"])
+    lease = _claim_schedule(backend) if schedule else None
+    click.echo(f"jobs worker: {workers} thread(s), schedule {'on' if schedule else 'off'}, backend {backend}")
     consumer = huey.create_consumer(workers=workers, periodic=schedule, max_delay=max_delay, worker_type="thread")
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _claim_schedule(backend: str) -> Lease:
+    """The single-scheduler rule: hold the `scheduler` lease while running, renewed in the background."""
+    lease = Lease(huey, SCHEDULER_LEASE, SCHEDULER_TTL)
+    try:
+        claimed = lease.acquire()
+    except Exception as exc:
+        raise click.ClickException(f"jobs backend {backend} does not answer: {exc}") from None
+    if not claimed:
+        holder = lease.holder()
+        who = f"{holder.owner}, lapses in {holder.expires_in:.0f}s unless renewed" if holder else "another worker"
+        raise click.ClickException(
+            f"another worker already runs the schedule on {backend} ({who}); start this one with --no-schedule"
+        )
+    threading.Thread(target=_renew, args=(lease,), name="scheduler-lease", daemon=True).start()
+    return lease
+
+
+def _renew(lease: Lease) -> None:
+    log = logging.getLogger(__name__)
+    stop = threading.Event()
+    while not stop.wait(SCHEDULER_TTL / 3):
+        try:
+            if not lease.renew():
+                log.error("the scheduler lease was taken over by another worker; two may run the schedule now")
+        except Exception:
+            log.warning("could not renew the scheduler lease", exc_info=True)
+
+
+@jobs_cli.command("status")
+def status() -> None:
+    """Queued and scheduled jobs, failed runs in the last 24 h, every schedule's next run and the locks held.
+
+    Exits 1 when the jobs backend (JOBS_BACKEND) does not answer."""
+    try:
+        snap = services.snapshot(current_app.config["JOBS_BACKEND"])
+    except services.BackendDown as exc:
+        click.echo(f"jobs status: backend {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"backend:   {snap.backend}")
+    click.echo(f"queued:    {snap.queued}")
+    click.echo(f"scheduled: {snap.scheduled} (delayed or waiting to retry)")
+    click.echo(f"failed:    {snap.failed_24h} run(s) in the last 24 h")
+    click.echo("schedule (UTC):")
+    now = utcnow()
+    for item in snap.schedules:
+        nxt = item.next_run.strftime("%Y-%m-%d %H:%M") if item.next_run else "not within 31 days"
+        wait = f" (in {_ago(item.next_run - now)})" if item.next_run else ""
+        click.echo(f"  {item.name:<28} {item.cron:<16} next {nxt}{wait}")
+    click.echo("locks held:" + ("" if snap.locks else " none"))
+    for lock in snap.locks:
+        click.echo(f"  {lock.name:<37} by {lock.owner}, lapses in {lock.expires_in:.0f}s")
+    click.echo(
+        f"jobs status: {snap.queued} queued, {snap.scheduled} scheduled, {snap.failed_24h} failed in 24 h, "
+        f"{len(snap.schedules)} schedule(s), {len(snap.locks)} lock(s) held"
+    )
+
+
+def _ago(delta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+
+
+@jobs_cli.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(min=1), required=True, help="Age in days.")
+@click.option(
+    "--keep-failures",
+    "failed_days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep failed (and stuck running) runs this many days  [default: JOB_RUNS_KEEP_FAILED_DAYS, 60]; "
+    "never fewer than --older-than.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+def purge(days: int, failed_days: int | None, dry_run: bool) -> None:
+    """Delete job-run records older than DAYS days; failures are kept longer (--keep-failures)."""
+    failed_days = failed_days or current_app.config["JOB_RUNS_KEEP_FAILED_DAYS"]
+    count = services.purge_runs(days, failed_days=failed_days, dry_run=True)
+    if not dry_run and count:
+        with click.progressbar(length=count, label="Purging job runs", show_pos=True) as bar:
+            count = services.purge_runs(days, failed_days=failed_days, progress=bar.update)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"jobs purge: {verb} {count} run(s) older than {days} day(s) "
+        f"(failures older than {max(days, failed_days)} day(s))"
+    )

@@ -62,6 +62,11 @@ def configure(app) -> None:
         _worker_app = app
 
 
+def worker_app():
+    """The app tasks and the run recorder use when no app context is current (None before any app exists)."""
+    return _worker_app
+
+
 def set_worker_app(app) -> None:
     """The worker process's app (`flask jobs worker`), whose context every task there runs in."""
     global _worker_app
