@@ -26,7 +26,7 @@ def list_runs():
     task = request.args.get("task", "")
     status = status if status in set(RunStatus) else ""
     runs = services.recent_runs(status=status, task=task[:120], before=db_int(request.args.get("before")))
-    context = {"runs": runs, "status": status, "task": task[:120], "tones": TONES, "page_size": services.PAGE}
+    context = {"runs": runs, "run_status": status, "task": task[:120], "tones": TONES, "page_size": services.PAGE}
     if htmx.is_partial():
         return htmx.render("jobs/_runs.html", "jobs/_runs.html", **context)
     context.update(_overview())

@@ -48,7 +48,9 @@ class Snapshot:
 
 
 def backend_label(url: str) -> str:
-    """The JOBS_BACKEND URL without its credentials."""
+    """The JOBS_BACKEND URL without its credentials (immediate mode: none, jobs run where enqueued)."""
+    if huey.immediate:
+        return "memory:// (JOBS_IMMEDIATE)"
     scheme, sep, rest = url.partition("://")
     return f"{scheme}{sep}{rest.rpartition('@')[2]}"
 
