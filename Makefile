@@ -10,14 +10,15 @@ export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev assets system-deps lint format
 
-run: install assets  ## install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)
+run: install assets  ## install, migrate, seed demo data, start the job worker and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo
 	@echo "  Portal:      http://127.0.0.1:$(PORT)/login"
 	@echo "  Demo admin:  admin@demo.test / demo-password-123   (also finance@demo.test, viewer@demo.test)"
+	@echo "  Jobs:        http://127.0.0.1:$(PORT)/admin/jobs   (a worker runs beside the server: docs/jobs.md)"
 	@echo
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) ./scripts/run.sh
 
 test: install-dev assets system-deps  ## install everything and run every test (SQLite, then PostgreSQL)
 	./scripts/test.sh $(ARGS)

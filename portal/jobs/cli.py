@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 
 import click
@@ -61,6 +63,8 @@ def _claim_schedule(backend: str) -> Lease:
         claimed = lease.acquire()
     except Exception as exc:
         raise click.ClickException(f"jobs backend {backend} does not answer: {exc}") from None
+    if not claimed and _holder_died(lease):
+        claimed = lease.acquire()
     if not claimed:
         holder = lease.holder()
         who = f"{holder.owner}, lapses in {holder.expires_in:.0f}s unless renewed" if holder else "another worker"
@@ -69,6 +73,26 @@ def _claim_schedule(backend: str) -> Lease:
         )
     threading.Thread(target=_renew, args=(lease,), name="scheduler-lease", daemon=True).start()
     return lease
+
+
+def _holder_died(lease: Lease) -> bool:
+    """A scheduler on this machine that was killed (kill -9, a closed terminal) left its lease to lapse:
+    take it over now instead of refusing for the rest of its TTL. Holders on other machines just lapse."""
+    holder = lease.holder()
+    if holder is None:
+        return True
+    host, _, rest = holder.owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        Lease(huey, lease.name, lease.ttl, owner=holder.owner).release()
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _renew(lease: Lease) -> None:

@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "jobs"]
 WAIT = 60  # seconds: a bound on waiting for the worker, not an assertion about its speed
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("PORTAL_SKIP_WORKER") == "1", reason="the real-worker suite runs in the PostgreSQL pass"
+    ),
+]
 
 
 def worker_env(app, redis_url: str) -> dict:
