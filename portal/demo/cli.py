@@ -23,6 +23,11 @@ def seed(customers, orders, days):
         click.echo("demo seed: the database already has orders; nothing changed")
         return
     click.echo(f"demo seed: {result['products']} products, {result['customers']} customers, {result['orders']} orders")
+    if result["overdue"]:
+        click.echo(
+            f"demo seed: order {', '.join(result['overdue'])} is unpaid past its payment window; the job worker "
+            "(`make run` starts it) expires it within a minute"
+        )
     click.echo(
         f"demo logins (password {demo.DEMO_PASSWORD}): "
         + ", ".join(email for email, _ in demo.DEMO_STAFF)

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.history.models import HistoryEvent
 from portal.history.services import Actor
 from portal.invoices.models import Invoice
+from portal.orders.checkout import expire_overdue_orders
 from portal.orders.models import CaptureMode, Order
 from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
@@ -49,6 +50,8 @@ def test_seed_builds_a_shop_whose_money_adds_up(seeded):
     check_each_orders_history_runs_forward_from_its_creation()
     check_the_webhook_log_holds_what_the_sandbox_delivered()
     check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time()
+    check_nothing_is_stamped_in_the_future()
+    check_the_expiry_job_expires_exactly_the_overdue_order()
 
 
 def test_the_printed_demo_logins_work(seeded):
@@ -149,8 +152,14 @@ def check_the_webhook_log_holds_what_the_sandbox_delivered():
 
 
 def check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time():
-    for order in db.session.scalars(select(Order).where(Order.status == "pending")):
-        assert order.expires_at > utcnow(), order.number
+    """The demo's timeline ends now: one pending order's window ran out within the last minutes (the job
+    worker expires it by itself under `make run`); every other pending order is still payable."""
+    now = utcnow()
+    pending = db.session.scalars(select(Order).where(Order.status == "pending")).all()
+    overdue = [o for o in pending if o.expires_at <= now]
+    assert len(overdue) == 1, [(o.number, o.expires_at) for o in overdue]
+    assert now - timedelta(minutes=15) < overdue[0].expires_at, overdue[0].expires_at  # just run out, not long ago
+    assert len(pending) > len(overdue)
     for order in db.session.scalars(select(Order).where(Order.status == "expired")):
         expired = db.session.scalar(
             select(HistoryEvent.created_at).where(
@@ -160,6 +169,35 @@ def check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time()
             )
         )
         assert order.expires_at <= expired <= order.expires_at + timedelta(hours=1), order.number
+
+
+def check_nothing_is_stamped_in_the_future():
+    now = utcnow()
+    for model, column in (
+        (Order, Order.created_at),
+        (Order, Order.updated_at),
+        (HistoryEvent, HistoryEvent.created_at),
+        (Invoice, Invoice.issued_at),
+        (WebhookEvent, WebhookEvent.received_at),
+        (Payment, Payment.created_at),
+        (Refund, Refund.created_at),
+    ):
+        assert db.session.scalar(select(func.max(column))) <= now, (model.__name__, column)
+
+
+def check_the_expiry_job_expires_exactly_the_overdue_order():
+    """What the worker's expire_unpaid_orders schedule does a minute after `make run` seeds."""
+    (number,) = demo.overdue_orders()
+    summary = expire_overdue_orders()
+    db.session.expire_all()
+    assert db.session.scalar(select(Order.status).where(Order.number == number)) == "expired"
+    assert demo.overdue_orders() == [] and summary is not None
+    assert db.session.scalar(select(func.count()).select_from(Order).where(Order.status == "pending")) > 0
+
+
+def test_the_seed_names_the_overdue_order(seeded):
+    (number,) = demo.overdue_orders()
+    assert f"order {number} is unpaid past its payment window" in seeded.output
 
 
 def test_reconcile_finds_the_seeded_gateway_and_books_in_agreement(seeded, runner):

@@ -46,7 +46,7 @@ def worker(app, queue_app, redis_url):
     queue_app(redis_url)
     huey.storage.flush_all()
     env = worker_env(app, redis_url)
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 (our own flask CLI, fixed arguments)
         [*FLASK, "worker", "--workers", "2", "--schedule", "--max-delay", "0.2"],
         cwd=ROOT,
         env=env,
@@ -89,13 +89,15 @@ def test_a_real_worker_runs_an_enqueued_job_and_records_the_run(worker):
 
 def test_a_second_worker_asking_for_the_schedule_is_refused_and_status_names_the_holder(worker):
     proc, env = worker
-    second = subprocess.run(
+    second = subprocess.run(  # noqa: S603 (our own flask CLI, fixed arguments)
         [*FLASK, "worker", "--schedule"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=WAIT
     )
     assert second.returncode != 0
     assert "another worker already runs the schedule" in second.stderr and "--no-schedule" in second.stderr
 
-    status = subprocess.run([*FLASK, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=WAIT)
+    status = subprocess.run(  # noqa: S603 (our own flask CLI, fixed arguments)
+        [*FLASK, "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=WAIT
+    )
     assert status.returncode == 0, status.stderr
     assert f":{proc.pid}:" in status.stdout and "scheduler" in status.stdout
     assert "purge_job_runs" in status.stdout
