@@ -18,11 +18,12 @@ import os
 import socket
 import time
 import traceback
+from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 from huey import signals as S
 from huey.api import PeriodicTask
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
 from portal.extensions import db
 from portal.jobs import queue
@@ -94,7 +95,7 @@ def _insert(task, status: str, *, finished: bool = False) -> int:
         "finished_at": now if finished else None,
         "duration_ms": 0 if finished else None,
     }
-    with db.engine.begin() as conn:
+    with _transaction() as conn:
         return conn.execute(insert(JobRun).values(**values)).inserted_primary_key[0]
 
 
@@ -113,8 +114,19 @@ def _finish(opened: tuple[int, float], task, signal: str, exc) -> None:
         values["traceback"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     elif signal in MESSAGES:
         values["error"] = MESSAGES[signal]
-    with db.engine.begin() as conn:
+    with _transaction() as conn:
         conn.execute(update(JobRun).where(JobRun.id == run_id).values(**values))
+
+
+@contextmanager
+def _transaction():
+    """A short transaction of the log's own. On PostgreSQL it does not wait for its WAL flush
+    (synchronous_commit off, this transaction only): a crash can lose the last few run records, never a
+    task's data, and a run no longer pays two disk flushes for its bookkeeping."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        yield conn
 
 
 def _plain(value):
