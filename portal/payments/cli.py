@@ -1,4 +1,4 @@
-"""`flask payments ...`: reconciliation with the gateway."""
+"""`flask payments ...`: reconciliation with the gateway (the manual form of `reconcile_recent_payments`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import click
 from flask.cli import AppGroup
 
+from portal.payments import tasks  # noqa: F401  (the payment schedules, registered with the jobs queue)
 from portal.payments.reconcile import DEFAULT_SWEEP_DAYS, DEFAULT_WORKERS, orders_to_check
 from portal.payments.reconcile import reconcile as reconcile_orders
 from portal.timeutil import utcnow
