@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from huey.exceptions import TaskLockedException
-
 from portal.extensions import db
 from portal.jobs import huey
 from portal.orders import cli, tasks
@@ -38,15 +35,6 @@ def test_the_scheduled_run_expires_overdue_orders_once(make):
     db.session.expire_all()
     assert db.session.get(Order, overdue.id).status == "expired"
     assert db.session.get(Order, fresh.id).status == "pending"
-
-
-def test_a_run_that_finds_the_previous_one_still_going_is_skipped(make):
-    overdue = _overdue(make)
-    with huey.lock_task(f"schedule:{tasks.expire_unpaid_orders.name}"), pytest.raises(TaskLockedException):
-        tasks.expire_unpaid_orders.call_local()
-    db.session.expire_all()
-    assert db.session.get(Order, overdue.id).status == "pending"
-    assert tasks.expire_unpaid_orders.call_local() == 1  # the lock is released with the run that held it
 
 
 def test_a_long_manual_run_shows_a_progress_bar_and_a_one_line_summary(make, runner, monkeypatch):
