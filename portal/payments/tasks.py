@@ -1,4 +1,5 @@
-"""Payment schedules: reconcile the last 3 days with the gateway, hourly (also `flask payments reconcile`)."""
+"""Payment schedules: reconcile the last 3 days with the gateway, hourly (also `flask payments reconcile`), and
+send again the refunds the gateway never received, every minute (also `flask payments resend-refunds`)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,15 @@ def reconcile_recent_payments() -> str:
     line = summary.line()
     (log.warning if summary.failed or summary.drifted else log.info)("payments reconcile: %s", line)
     return line
+
+
+@schedule(crontab(minute="*"), lock_ttl=900)
+def resend_unsent_refunds() -> dict[str, int]:
+    """Every minute: refunds the gateway never received (it was unreachable) sent again, with backoff and
+    their own idempotency keys (portal/refunds/resend.py; by hand `flask payments resend-refunds`)."""
+    from portal.refunds.resend import resend_unsent
+
+    counts = resend_unsent()
+    if counts:
+        log.info("refunds resend: %s", ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    return counts
