@@ -183,8 +183,8 @@ def load_config(app, config_class: type[Config]) -> None:
             env.get("SANDBOX_DATABASE_URL") or f"sqlite:///{instance / 'sandbox.sqlite'}"
         ),
         SANDBOX_WEBHOOK_URL=env.get("SANDBOX_WEBHOOK_URL") or "",
-        # inline: apply each webhook before answering (tests); background: answer once stored.
-        WEBHOOK_PROCESSING=env.get("WEBHOOK_PROCESSING") or ("inline" if config_class.TESTING else "background"),
+        # inline: apply each webhook before answering (tests); queue: answer once stored, a jobs worker applies it.
+        WEBHOOK_PROCESSING=env.get("WEBHOOK_PROCESSING") or ("inline" if config_class.TESTING else "queue"),
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
         TIMEZONE=env_timezone("TIMEZONE", "Asia/Kolkata"),
         # Background jobs (portal/jobs): Huey's storage, a SQLite file in the instance folder by default.

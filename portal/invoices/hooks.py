@@ -1,19 +1,22 @@
 """Automatic documents: the invoice when an order becomes paid, the credit note when a refund is processed.
 
 Both run after the payment's (or refund's) own commit, so a failure here can never undo a recorded payment:
-it is logged, and `flask invoices generate --missing` (or finance) issues what is missing later.
+it is logged, and `flask invoices generate --missing` (or finance) issues what is missing later. Issuing
+commits the number only; the PDF is rendered by a job (portal/invoices/tasks.py) enqueued once it is issued.
 """
 
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from portal.extensions import db
 from portal.history.services import Actor
 from portal.invoices.credit_notes import CreditNoteNotAllowed, issue_credit_note
 from portal.invoices.models import Invoice
 from portal.invoices.services import InvoiceExists, issue_invoice
+from portal.invoices.tasks import render_credit_note_pdf, render_invoice_pdf
+from portal.jobs import enqueue
 from portal.refunds.status import RefundStatus
 
 AUTO_ACTOR = Actor.system("auto-invoice")
@@ -22,8 +25,8 @@ AUTO_ACTOR = Actor.system("auto-invoice")
 def auto_invoice(outcome) -> None:
     """payment_hooks entry: issue the order's invoice once it is paid (AUTO_INVOICE, on by default).
 
-    Only the number is allocated here; the PDF is rendered on first download (or by `flask invoices
-    generate --missing`), so the webhook's response does not wait for the renderer.
+    Only the number is allocated here; the PDF is rendered by the `render_invoice_pdf` job, so the webhook's
+    response does not wait for the renderer (a lost enqueue: the first download renders it).
     """
     if not current_app.config.get("AUTO_INVOICE", True) or not outcome.order_paid:
         return
@@ -31,7 +34,10 @@ def auto_invoice(outcome) -> None:
     if db.session.scalar(select(Invoice.id).where(Invoice.order_id == order_id)) is not None:
         return
     try:
-        issue_invoice(order_id, actor=AUTO_ACTOR, reason=f"payment {outcome.payment.gateway_payment_id} captured")
+        invoice = issue_invoice(
+            order_id, actor=AUTO_ACTOR, reason=f"payment {outcome.payment.gateway_payment_id} captured"
+        )
+        enqueue(render_invoice_pdf, committed_id(invoice))
     except InvoiceExists:
         pass  # a concurrent delivery of the same payment issued it
     except Exception:
@@ -43,11 +49,19 @@ def credit_note_for_refund(refund) -> None:
     if refund.status != RefundStatus.PROCESSED:
         return
     try:
-        issue_credit_note(refund.id, actor=AUTO_ACTOR)
+        note = issue_credit_note(refund.id, actor=AUTO_ACTOR)
+        if note is not None:
+            enqueue(render_credit_note_pdf, committed_id(note))  # a note already rendered: the job does nothing
     except CreditNoteNotAllowed as exc:
         current_app.logger.info("no credit note for refund %s: %s", refund.id, exc)
     except Exception:
         current_app.logger.exception("credit note failed for refund %s", refund.id)
+
+
+def committed_id(row) -> int:
+    """The id of a row its service has just committed, read from its identity key: `row.id` would reload the
+    expired row and so begin a transaction, which would hold the enqueue until some later commit."""
+    return inspect(row).identity[0]
 
 
 def register(app) -> None:

@@ -290,15 +290,21 @@ def overdue_order_ids(now=None) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def expire_overdue_orders(*, dry_run: bool = False, now=None) -> ExpirySummary:
+def expire_overdue_orders(
+    *, dry_run: bool = False, now=None, order_ids: list[int] | None = None, on_each=None
+) -> ExpirySummary:
     """Pending orders past ORDER_PAYMENT_TTL_MINUTES become `expired` (stock returned, links cancelled).
 
-    Idempotent: each order is locked and re-checked, so a payment racing the job wins or is refunded.
+    The `expire_unpaid_orders` schedule (portal/orders/tasks.py) runs it every minute; `flask orders expire`
+    by hand. Idempotent: each order is locked and re-checked, so a payment racing the job wins or is refunded,
+    and two runs at once expire each order once. `on_each` is called after each order (a progress bar).
     """
     now = now or utcnow()
     summary = ExpirySummary()
     actor = Actor.system("orders expire")
-    for order_id in overdue_order_ids(now):
+    for order_id in overdue_order_ids(now) if order_ids is None else order_ids:
+        if on_each:
+            on_each()
         order = db.session.get(Order, order_id)
         if dry_run:
             summary.expired.append(order.number)

@@ -1,4 +1,4 @@
-"""`flask payments ...`: reconciliation with the gateway."""
+"""`flask payments ...`: reconciliation with the gateway (the manual form of `reconcile_recent_payments`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import click
 from flask.cli import AppGroup
 
+from portal.payments import tasks  # noqa: F401  (the payment schedules, registered with the jobs queue)
 from portal.payments.reconcile import DEFAULT_SWEEP_DAYS, DEFAULT_WORKERS, orders_to_check
 from portal.payments.reconcile import reconcile as reconcile_orders
 from portal.timeutil import utcnow
@@ -69,4 +70,20 @@ def reconcile(since: str, full: bool, sweep_days: int, workers: int, dry_run: bo
                 click.echo(line)
     click.echo(f"payments reconcile{' (dry run)' if dry_run else ''}: {summary.line()}")
     if summary.failed:
+        raise SystemExit(1)
+
+
+@payments_cli.command("resend-refunds")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; change nothing.")
+def resend_refunds(dry_run: bool) -> None:
+    """Send again the pending refunds the gateway never received (it was unreachable), once their backoff has
+    elapsed, each with its own idempotency key — as the `resend_unsent_refunds` schedule does every minute."""
+    from portal.refunds.resend import due, resend_unsent
+
+    count = len(due())
+    with click.progressbar(length=count, label="Sending refunds", show_pos=True, file=sys.stderr) as bar:
+        counts = resend_unsent(dry_run=dry_run, on_each=lambda: bar.update(1))
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing to send"
+    click.echo(f"payments resend-refunds{' (dry run)' if dry_run else ''}: {summary}")
+    if counts.get("unsent") or counts.get("failed"):
         raise SystemExit(1)

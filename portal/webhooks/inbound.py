@@ -4,7 +4,7 @@ Razorpay's deliveries are the one hot path of the portal: a burst of thousands, 
 must be quick. The Flask request pipeline is built for browsers and apps (sessions, CSRF, login,
 rate limits, HTMX, CSP) and none of it applies to a signed, CSRF-less, never rate-limited server
 call, yet it cost the webhook about a sixth of its CPU. So this layer answers the delivery itself:
-raw body → `services.ingest` (verify, store, process or queue) → JSON, inside an app context, and
+raw body → `services.ingest` (verify, store, then apply or enqueue) → JSON, inside an app context, and
 hands every other request to Flask unchanged.
 """
 
@@ -46,12 +46,7 @@ class WebhookEndpoint:
         body = get_input_stream(environ, safe_fallback=False).read(services.MAX_BODY_BYTES + 1)
         with self.app.app_context():
             try:
-                result = services.ingest(
-                    body,
-                    EnvironHeaders(environ),
-                    worker=self.app.extensions.get("webhook_worker"),
-                    defer=self.app.config["WEBHOOK_PROCESSING"] == "queue",
-                )
+                result = services.ingest(body, EnvironHeaders(environ), mode=self.app.config["WEBHOOK_PROCESSING"])
             except services.Rejected as exc:
                 return _json(400, _error(exc.reason, str(exc)))
             except Exception:  # the store itself failed: nothing is ours yet, so Razorpay must retry

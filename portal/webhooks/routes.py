@@ -113,15 +113,15 @@ def delete_event(event_pk: int):
 def init_app(app) -> None:
     """Register the delivery endpoint, the portal pages, sync actions and the CLI groups."""
     from portal.payments.cli import payments_cli
+    from portal.webhooks import tasks  # noqa: F401  (the webhook jobs and schedules, registered with the queue)
     from portal.webhooks.cli import webhooks_cli
 
     mode = app.config["WEBHOOK_PROCESSING"]
-    if mode not in ("inline", "background", "queue"):
-        raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline', 'background' or 'queue', not {mode!r}")
-    if mode == "background":
-        from portal.webhooks.worker import Worker
-
-        app.extensions["webhook_worker"] = Worker(app)
+    if mode == "background":  # deprecated: the in-process thread worker it named is gone; the queue replaces it
+        app.logger.warning("WEBHOOK_PROCESSING=background is deprecated; using 'queue' (see docs/webhooks.md)")
+        app.config["WEBHOOK_PROCESSING"] = mode = "queue"
+    if mode not in services.MODES:
+        raise RuntimeError(f"WEBHOOK_PROCESSING must be 'inline' or 'queue', not {mode!r}")
     # Razorpay's delivery URL is answered in front of Flask (see portal/webhooks/inbound.py).
     app.wsgi_app = WebhookEndpoint(app, app.wsgi_app)
     app.register_blueprint(bp)

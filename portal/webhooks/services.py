@@ -2,6 +2,12 @@
 
 Storing commits on its own before anything is applied: once a delivery is stored we own its retry, so
 a processing failure marks the event `failed` and the gateway still gets its 2xx.
+
+WEBHOOK_PROCESSING=queue (the default outside tests): the web process stores the event unclaimed
+(attempts=0) and enqueues `process_webhook_event(id)` (portal/webhooks/tasks.py) on the jobs queue; the
+job claims it with a compare-and-set on `attempts`, so duplicate enqueues and racing workers apply it
+once. The event table stays the source of truth: `sweep` re-enqueues what nobody picked up (a lost
+enqueue, a worker that died mid-event), and `retry_failed(due_only=True)` retries failures with backoff.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import JSON, bindparam, delete, select, text, update
+from sqlalchemy import JSON, bindparam, delete, func, select, text, update
 
 from portal.extensions import db
 from portal.inputs import loads_json
@@ -25,6 +31,11 @@ MAX_BODY_BYTES = 256 * 1024  # Razorpay events are a few KB; anything this big i
 KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Razorpay-Event-Id", "X-Razorpay-Signature", "Request-Id")
 DEFAULT_MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=5)  # a pending event this old lost its process (a crash) and is retried
+UNPICKED_AFTER = timedelta(seconds=30)  # an unclaimed event this old lost its enqueue (or the queue is behind)
+SWEEP_LIMIT = 5000  # events re-enqueued per sweep run (the next run, a minute later, takes the rest)
+RETRY_BASE = timedelta(minutes=1)  # backoff after the first failure; doubled with every attempt
+RETRY_CAP = timedelta(hours=1)
+MODES = ("inline", "queue")
 
 
 class Rejected(Exception):
@@ -124,7 +135,7 @@ _STORE_SQL = text(
 
 def store(event: Event, body: bytes, headers, *, claimed: bool = True) -> int | None:
     """Insert the event — claimed for processing here (attempts=1), or left unclaimed (attempts=0) for the
-    `flask webhooks work` consumer — and commit; its id, or None for a duplicate.
+    `process_webhook_event` job — and commit; its id, or None for a duplicate.
 
     One `INSERT ... ON CONFLICT DO NOTHING` answers both cases in a single round trip, and two deliveries
     of one event at the same instant are settled by the unique (provider, event_id) constraint.
@@ -197,22 +208,95 @@ def run(row: WebhookEvent) -> WebhookEvent:
     return db.session.get(WebhookEvent, event_pk)
 
 
-def ingest(body: bytes, headers, *, worker=None, defer: bool = False) -> IngestResult:
+def ingest(body: bytes, headers, *, mode: str = "inline") -> IngestResult:
     """Verify, store and process one delivery. Raises Rejected for what must be answered 400.
 
-    With `defer` the event is only stored, for the `flask webhooks work` consumer process; with a
-    `worker` (portal/webhooks/worker.py) it is processed in this process after the answer; either way
-    the result is `pending`. Without both it is processed first and the result is its final status.
+    `inline`: processed before the answer; the result is its final status. `queue`: stored unclaimed and
+    its id enqueued for a worker (`process_webhook_event`); the result is `pending`. A failed enqueue (the
+    jobs backend down) is logged and the answer is the same: the stored row is swept up later.
     """
     event = verify(body, headers)
-    event_pk = store(event, body, headers, claimed=not defer)
+    queued = mode == "queue"
+    event_pk = store(event, body, headers, claimed=not queued)
     if event_pk is None:
         return IngestResult("duplicate")
-    if defer:
-        return IngestResult(WebhookStatus.PENDING.value, event_pk)
-    if worker is not None and worker.submit(event_pk, event):
+    if queued:
+        from portal.jobs import enqueue
+        from portal.webhooks.tasks import process_webhook_event
+
+        enqueue(process_webhook_event, event_pk)
         return IngestResult(WebhookStatus.PENDING.value, event_pk)
     return IngestResult(process(event_pk, event), event_pk)
+
+
+def apply_stored(event_pk: int, seen_attempts: int = 0) -> str | None:
+    """The job's body: claim a pending event (compare-and-set from `seen_attempts`) and apply it.
+
+    Returns its new status, or None when someone else claimed it (a duplicate enqueue, another worker,
+    an admin's "process") or it is not pending any more — so any number of enqueues apply it once.
+    """
+    if not try_claim(event_pk, seen_attempts, (WebhookStatus.PENDING,)):
+        return None
+    return str(run(db.session.get(WebhookEvent, event_pk)).status)
+
+
+def unpicked(now=None, *, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
+    """(id, attempts) of pending events nobody is applying: unclaimed and older than UNPICKED_AFTER (a lost
+    enqueue), or claimed and older than STUCK_AFTER (a worker that died mid-event); oldest first."""
+    now = now or utcnow()
+    lost = (WebhookEvent.attempts == 0) & (WebhookEvent.received_at < now - UNPICKED_AFTER)
+    stuck = (WebhookEvent.attempts > 0) & (WebhookEvent.received_at < now - STUCK_AFTER)
+    query = (
+        select(WebhookEvent.id, WebhookEvent.attempts)
+        .where(WebhookEvent.status == WebhookStatus.PENDING, lost | stuck)
+        .order_by(WebhookEvent.received_at, WebhookEvent.id)
+        .limit(limit)
+    )
+    rows = [(event_pk, attempts) for event_pk, attempts in db.session.execute(query)]
+    db.session.commit()  # end the read: each claim is its own transaction
+    return rows
+
+
+def sweep(*, dry_run: bool = False, now=None) -> int:
+    """Re-enqueue every pending event nobody picked up (`sweep_webhook_events`, every minute); how many.
+
+    An event enqueued twice is applied once (the claim), so a sweep that overlaps a slow queue is harmless.
+    """
+    from portal.jobs import enqueue
+    from portal.webhooks.tasks import process_webhook_event
+
+    rows = unpicked(now)
+    if not dry_run:
+        for event_pk, attempts in rows:
+            enqueue(process_webhook_event, event_pk, attempts)
+    return len(rows)
+
+
+def count_unclaimed() -> int:
+    query = select(func.count()).where(WebhookEvent.status == WebhookStatus.PENDING, WebhookEvent.attempts == 0)
+    return db.session.scalar(query) or 0
+
+
+def work(*, batch: int = 100, on_applied=None) -> dict[str, int]:
+    """Apply every unclaimed pending event in this process, oldest first (`flask webhooks work`: ops, when
+    no worker runs); counts by resulting status. Safe beside running workers: each event is claimed."""
+    counts: dict[str, int] = {}
+    while True:
+        query = (
+            select(WebhookEvent.id)
+            .where(WebhookEvent.status == WebhookStatus.PENDING, WebhookEvent.attempts == 0)
+            .order_by(WebhookEvent.id)
+            .limit(batch)
+        )
+        ids = list(db.session.scalars(query))
+        db.session.commit()
+        if not ids:
+            return counts
+        for event_pk in ids:
+            status = apply_stored(event_pk) or "claimed elsewhere"
+            counts[status] = counts.get(status, 0) + 1
+            if on_applied:
+                on_applied(status)
 
 
 def try_claim(event_pk: int, seen_attempts: int, allowed: tuple[str, ...]) -> bool:
@@ -261,21 +345,41 @@ def delete_event(event_pk: int) -> None:
     db.session.commit()
 
 
-def retryable(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[int]:
-    """Failed events under the attempt cap, and pending ones stuck after a crash; oldest first."""
-    stuck = (WebhookEvent.status == WebhookStatus.PENDING) & (WebhookEvent.received_at < utcnow() - STUCK_AFTER)
+def retry_delay(attempts: int) -> timedelta:
+    """How long a failed event waits before its next try: RETRY_BASE doubled per attempt, capped at RETRY_CAP."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def retryable(max_attempts: int = DEFAULT_MAX_ATTEMPTS, *, due_only: bool = False, now=None) -> list[int]:
+    """Failed events under the attempt cap, and pending ones stuck after a crash; oldest first.
+
+    `due_only` (the scheduled retry) keeps only the failed events whose backoff has elapsed since their last
+    try (`processed_at` + retry_delay(attempts)) — stuck pending ones are the sweep's. The failed set under
+    the cap is small, so the backoff is applied here rather than in SQL.
+    """
+    now = now or utcnow()
+    failed = WebhookEvent.status == WebhookStatus.FAILED
+    stuck = (WebhookEvent.status == WebhookStatus.PENDING) & (WebhookEvent.received_at < now - STUCK_AFTER)
     query = (
-        select(WebhookEvent.id)
-        .where((WebhookEvent.status == WebhookStatus.FAILED) | stuck, WebhookEvent.attempts < max_attempts)
+        select(WebhookEvent.id, WebhookEvent.attempts, WebhookEvent.processed_at)
+        .where(failed if due_only else failed | stuck, WebhookEvent.attempts < max_attempts)
         .order_by(WebhookEvent.received_at, WebhookEvent.id)
     )
-    return list(db.session.scalars(query))
+    rows = db.session.execute(query).all()
+    if due_only:
+        rows = [row for row in rows if row.processed_at is None or row.processed_at + retry_delay(row.attempts) <= now]
+    return [row.id for row in rows]
 
 
-def retry_failed(*, max_attempts: int = DEFAULT_MAX_ATTEMPTS, dry_run: bool = False) -> dict[str, int]:
-    """Re-process every retryable event once; returns counts by resulting status."""
+def retry_failed(
+    *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, dry_run: bool = False, due_only: bool = False, now=None
+) -> dict[str, int]:
+    """Re-process every retryable event once; returns counts by resulting status.
+
+    The `retry_failed_webhooks` schedule runs it every minute with `due_only` (exponential backoff);
+    `flask webhooks retry` runs it by hand (everything retryable now, or `--due-only` as the schedule)."""
     counts: dict[str, int] = {}
-    for event_pk in retryable(max_attempts):
+    for event_pk in retryable(max_attempts, due_only=due_only, now=now):
         if dry_run:
             counts["would_retry"] = counts.get("would_retry", 0) + 1
             continue

@@ -24,7 +24,7 @@ def test_paying_an_order_issues_its_invoice_automatically(paid):
     assert invoice.number.startswith("INV/") and len(invoice.number) <= 16
     assert invoice.total == order.total and invoice.subtotal == order.subtotal and invoice.tax == order.tax
     assert invoice.payment_reference == order.payments[0].gateway_payment_id
-    assert [e.action for e in history_of(invoice)] == ["create", "transition"]
+    assert [e.action for e in history_of(invoice)] == ["create", "transition", "render_pdf"]  # + the PDF job
 
 
 def test_auto_invoice_off_leaves_the_paid_order_without_an_invoice(paid, no_auto_invoice):
@@ -164,10 +164,11 @@ def test_bad_billing_details_change_nothing(paid):
     assert services.get_invoice(invoice.id).buyer == before
 
 
-def test_pdf_is_rendered_lazily_once_and_regenerated_with_history(paid):
-    invoice = invoice_of(paid())
-    assert invoice.pdf_sha256 is None and services.pdf_is_outdated(invoice)
+def test_pdf_is_rendered_once_and_regenerated_with_history(paid):
+    invoice = invoice_of(paid())  # rendered by the render_invoice_pdf job once issued (lazily: see test_jobs.py)
+    assert invoice.pdf_sha256 is not None and not services.pdf_is_outdated(invoice)
     name, data, checksum = services.pdf_bytes(invoice.id)
+    assert checksum == invoice.pdf_sha256
     assert name == invoice.number.replace("/", "-") + ".pdf" and data.startswith(b"%PDF")
     assert services.pdf_bytes(invoice.id)[2] == checksum
     services.edit_billing(invoice.id, dict(invoice.buyer, name="Bharat Tools LLP"), actor=FINANCE)

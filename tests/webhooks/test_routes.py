@@ -288,21 +288,6 @@ def test_rejections_are_visible_on_the_log(deliver, auth, client):
     assert "signature did not match" in html
 
 
-def test_in_background_mode_the_answer_comes_after_the_store_and_the_worker_applies_it(deliver, make, app, monkeypatch):
-    from portal.orders.models import Order
-    from portal.webhooks.worker import Worker
-
-    worker = Worker(app, threads=1)
-    monkeypatch.setitem(app.extensions, "webhook_worker", worker)
-    order = make.order()
-    response = deliver("payment.captured", payment=payloads.payment(order, "captured"))
-    assert response.status_code == 200 and response.get_json()["status"] == "pending"
-    worker.drain()
-    db.session.expire_all()
-    assert db.session.scalar(select(WebhookEvent.status)) == "processed"
-    assert db.session.get(Order, order.id).status == "paid"
-
-
 def test_the_delivery_url_answers_only_post_in_json_with_safe_headers(client, deliver, make):
     from tests.webhooks import payloads
 
