@@ -35,9 +35,13 @@ def fresh(message_id: int) -> OutboxMessage:
 
 @contextmanager
 def registered(kind: Kind):
-    """`kind` registered for the block only."""
+    """`kind` registered for the block only (a kind of the same name comes back afterwards)."""
+    previous = KINDS.get(kind.name)
     register(kind)
     try:
         yield kind
     finally:
-        KINDS.pop(kind.name, None)
+        if previous is None:
+            KINDS.pop(kind.name, None)
+        else:
+            register(previous)

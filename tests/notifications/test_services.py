@@ -9,7 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.notifications import services
-from portal.notifications.kinds import Kind
+from portal.notifications.kinds import TEST_MESSAGE, Kind
 from portal.notifications.models import Audience, MessageStatus, OutboxMessage
 from portal.notifications.outbox import queue_message
 from portal.notifications.tasks import send_due_messages
@@ -137,19 +137,12 @@ def test_a_context_that_raises_fails_the_message_with_its_error(smtp_server):
         raise LookupError("invoice 7 is not issued")
 
     kind = Kind(name="test_message", audience=Audience.STAFF, transactional=True, label="T", context=context)
-    from portal.notifications.kinds import TEST_MESSAGE
-
     with registered(kind):
         row = fresh(queue_test_message())
-    from portal.notifications.kinds import register
-
-    register(TEST_MESSAGE)
     assert row.status == MessageStatus.FAILED and row.last_error == "LookupError: invoice 7 is not issued"
 
 
 def test_attachments_are_sent_and_listed_by_name(smtp_server):
-    from portal.notifications.kinds import TEST_MESSAGE, register
-
     kind = Kind(
         name="test_message",
         audience=Audience.STAFF,
@@ -160,7 +153,6 @@ def test_attachments_are_sent_and_listed_by_name(smtp_server):
     )
     with registered(kind):
         row = fresh(queue_test_message())
-    register(TEST_MESSAGE)
     assert row.attachments == [{"filename": "note.txt", "mimetype": "text/plain", "size": 5}]
     [email] = smtp_server.messages
     [attachment] = list(email.iter_attachments())
