@@ -45,3 +45,17 @@ def registered(kind: Kind):
             KINDS.pop(kind.name, None)
         else:
             register(previous)
+
+
+def stored_message(to: str = "ops@shop.test", **fields) -> int:
+    """A queued row written directly (no job enqueued: as if its enqueue was lost); its id."""
+    message = OutboxMessage(
+        idempotency_key=f"stored:{next(_seq)}",
+        kind=fields.pop("kind", "test_message"),
+        audience=fields.pop("audience", Audience.STAFF),
+        recipient=to,
+        **fields,
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message.id
