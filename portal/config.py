@@ -193,6 +193,12 @@ def load_config(app, config_class: type[Config]) -> None:
         # The job-run log's retention (the daily purge_job_runs schedule); failures are kept longer.
         JOB_RUNS_KEEP_DAYS=env_int("JOB_RUNS_KEEP_DAYS", 14),
         JOB_RUNS_KEEP_FAILED_DAYS=env_int("JOB_RUNS_KEEP_FAILED_DAYS", 60),
+        # Notifications (portal/notifications): unset SMTP_URL keeps every message `not_sent` in the outbox.
+        SMTP_URL=smtp_url(env.get("SMTP_URL") or ""),
+        MAIL_FROM=mail_from(env.get("MAIL_FROM") or "", env.get("SELLER_NAME") or "Demo Learning Pvt Ltd"),
+        OUTBOX_MAX_ATTEMPTS=env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        OUTBOX_RETRY_BASE_SECONDS=env_int("OUTBOX_RETRY_BASE_SECONDS", 60),
+        OUTBOX_RETRY_MAX_SECONDS=env_int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600),
     )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":
@@ -203,6 +209,20 @@ def default_jobs_backend(instance_path: str) -> str:
     from portal.jobs.queue import default_backend
 
     return default_backend(instance_path)
+
+
+def smtp_url(url: str) -> str:
+    """SMTP_URL as given, once it parses (a malformed one refuses to start, naming the variable)."""
+    from portal.notifications.mailer import parse_smtp_url
+
+    parse_smtp_url(url)
+    return url.strip()
+
+
+def mail_from(value: str, seller_name: str) -> str:
+    from portal.notifications.mailer import parse_mail_from
+
+    return parse_mail_from(value, seller_name)
 
 
 def _secret_key(config_class: type[Config], instance: Path) -> str:
