@@ -190,6 +190,12 @@ def load_config(app, config_class: type[Config]) -> None:
         # Background jobs (portal/jobs): Huey's storage, a SQLite file in the instance folder by default.
         JOBS_BACKEND=(env.get("JOBS_BACKEND") or "").strip() or default_jobs_backend(app.instance_path),
         JOBS_IMMEDIATE=env_flag("JOBS_IMMEDIATE", config_class.JOBS_IMMEDIATE),
+        # Notifications (portal/notifications): unset SMTP_URL keeps every message `not_sent` in the outbox.
+        SMTP_URL=smtp_url(env.get("SMTP_URL") or ""),
+        MAIL_FROM=mail_from(env.get("MAIL_FROM") or "", env.get("SELLER_NAME") or "Demo Learning Pvt Ltd"),
+        OUTBOX_MAX_ATTEMPTS=env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        OUTBOX_RETRY_BASE_SECONDS=env_int("OUTBOX_RETRY_BASE_SECONDS", 60),
+        OUTBOX_RETRY_MAX_SECONDS=env_int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600),
     )
     # Staff alerts (portal/notifications/rules.py): who gets them (comma-separated; empty: every active admin
     # and finance user), and how many failed webhooks in the last hour raise the webhook alert.
@@ -206,6 +212,20 @@ def default_jobs_backend(instance_path: str) -> str:
     from portal.jobs.queue import default_backend
 
     return default_backend(instance_path)
+
+
+def smtp_url(url: str) -> str:
+    """SMTP_URL as given, once it parses (a malformed one refuses to start, naming the variable)."""
+    from portal.notifications.mailer import parse_smtp_url
+
+    parse_smtp_url(url)
+    return url.strip()
+
+
+def mail_from(value: str, seller_name: str) -> str:
+    from portal.notifications.mailer import parse_mail_from
+
+    return parse_mail_from(value, seller_name)
 
 
 def _secret_key(config_class: type[Config], instance: Path) -> str:

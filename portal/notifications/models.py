@@ -46,10 +46,14 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
+    # A send job's claim: while it is in the future, one job is rendering and sending this row (see services).
+    sending_until: Mapped[datetime | None]
     # What the templates need beyond the linked rows (plain JSON values: ids, strings, integer paise).
     context: Mapped[dict | None] = mapped_column(JSON)
     body_text: Mapped[str | None] = mapped_column(Text)  # the rendered message, as sent (preview)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # The attachments of the last rendering, by name: [{"filename", "mimetype", "size"}] (the bytes are not kept).
+    attachments: Mapped[list | None] = mapped_column(JSON)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"), index=True)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id", ondelete="SET NULL"), index=True)

@@ -55,10 +55,7 @@ def queue_message(
 
 
 def _after_commit_send(message: OutboxMessage) -> None:
-    """Hook for the send job (portal/notifications/tasks.py sets it); until then rows wait for the sweep."""
-    hook = SEND_HOOK[0]
-    if hook is not None:
-        hook(message)
+    """Enqueue the send job for when the caller commits (dropped if it rolls back); the sweep is the net."""
+    from portal.notifications.tasks import enqueue_send
 
-
-SEND_HOOK: list = [None]
+    enqueue_send(message)
