@@ -44,7 +44,9 @@ class AlertSummary:
 
 
 def recent_failures(now: datetime) -> int:
-    query = select(func.count()).where(WebhookEvent.status == WebhookStatus.FAILED, WebhookEvent.processed_at >= now - WINDOW)
+    query = select(func.count()).where(
+        WebhookEvent.status == WebhookStatus.FAILED, WebhookEvent.processed_at >= now - WINDOW
+    )
     return db.session.scalar(query) or 0
 
 

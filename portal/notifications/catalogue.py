@@ -83,17 +83,8 @@ def _rows(message):
     )
 
 
-def seller() -> dict:
-    config = current_app.config
-    return {"name": config["SELLER_NAME"], "gstin": config["SELLER_GSTIN"], "address": config["SELLER_ADDRESS"]}
-
-
 def _credit_note(refund):
-    from portal.invoices.models import CreditNote
-
-    if refund is None:
-        return None
-    return db.session.scalar(select(CreditNote).where(CreditNote.refund_id == refund.id))
+    return _credit_note_of(refund.id) if refund is not None else None
 
 
 def _dispute(context: dict):
@@ -111,7 +102,6 @@ def customer_context(message) -> dict:
     transactional = kind.transactional if kind else True
     return {
         **(message.context or {}),
-        "seller": seller(),
         "order": order,
         "payment": payment,
         "refund": refund,
@@ -127,7 +117,7 @@ def customer_context(message) -> dict:
 def staff_context(message) -> dict:
     """Staff templates: the linked rows and links into the portal."""
     order, payment, refund, customer = _rows(message)
-    context = {**(message.context or {}), "seller": seller(), "order": order, "payment": payment, "refund": refund}
+    context = {**(message.context or {}), "order": order, "payment": payment, "refund": refund}
     context["customer"] = customer or (order.customer if order else None)
     context["order_url"] = link("orders.order_detail", order_id=order.id) if order else None
     context["payment_url"] = link("payments.payment_detail", payment_id=payment.id) if payment else None
@@ -139,40 +129,101 @@ def staff_context(message) -> dict:
 
 # ---------------------------------------------------------------- attachments
 
+INVOICE_ACTOR_NAME = "auto-invoice"
+
+
+def ensure_invoice(order_id: int | None) -> None:
+    """Issue the paid order's invoice if AUTO_INVOICE is on and it has none yet.
+
+    The hook invoices/hooks.auto_invoice issues it right after the payment's commit, which may come after this
+    send starts (the send job is enqueued by that same commit); issuing it here is exactly what the hook would
+    do a moment later, and the hook then finds it. Idempotent (an order has one current invoice)."""
+    from portal.invoices.models import Invoice
+    from portal.invoices.services import InvoiceExists, NotInvoiceable, issue_invoice
+
+    if not order_id or not current_app.config.get("AUTO_INVOICE", True):
+        return
+    if db.session.scalar(select(Invoice.id).where(Invoice.order_id == order_id).limit(1)) is not None:
+        return  # issued, a draft for finance, or voided: the hook would not issue one either
+    try:
+        issue_invoice(order_id, actor=_auto_actor(), reason="issued for the payment receipt")
+    except (InvoiceExists, NotInvoiceable):
+        db.session.rollback()  # issued meanwhile by the hook, or the order is not paid (any more)
+
+
+def ensure_credit_note(refund_id: int | None, order_id: int | None) -> None:
+    """Issue a processed refund's credit note if its order has an issued invoice and the note is missing
+    (the hook invoices/hooks.credit_note_for_refund runs after the refund's commit). Idempotent."""
+    from portal.invoices.credit_notes import CreditNoteNotAllowed, issue_credit_note
+
+    if not refund_id or _credit_note_of(refund_id) is not None or not _has_issued_invoice(order_id):
+        return
+    try:
+        issue_credit_note(refund_id, actor=_auto_actor())
+    except CreditNoteNotAllowed:
+        db.session.rollback()
+
+
+def receipt_context(message) -> dict:
+    ensure_invoice(message.order_id)
+    return customer_context(message)
+
+
+def refund_context(message) -> dict:
+    ensure_credit_note(message.refund_id, message.order_id)
+    return customer_context(message)
+
 
 def invoice_attachment(message) -> list[tuple[str, bytes, str]]:
-    """The paid order's invoice PDF; DocumentNotReady until it is issued (auto-invoice runs after the payment's
-    commit), unless invoicing is off (AUTO_INVOICE=0): then the receipt goes without it."""
+    """The paid order's invoice PDF (rendered and stored on first use by invoices.services.pdf_bytes).
+
+    Without one (invoicing off, or a draft waiting for finance): DocumentNotReady, so the message fails with
+    that reason in /admin/outbox and a resend once the invoice exists attaches it — never a receipt silently
+    without its invoice."""
     from portal.invoices.services import invoice_pdf_for_order
 
-    found = invoice_pdf_for_order(message.order_id) if message.order_id else None
+    if not message.order_id:
+        return []
+    ensure_invoice(message.order_id)
+    found = invoice_pdf_for_order(message.order_id)
     if found is None:
-        if not current_app.config.get("AUTO_INVOICE", True):
-            return []
         raise DocumentNotReady(f"the invoice of order {message.order_id} is not issued yet")
     filename, data = found
     return [(filename, data, "application/pdf")]
 
 
 def credit_note_attachment(message) -> list[tuple[str, bytes, str]]:
-    """The refund's credit note PDF when there is one. An invoiced order's processed refund gets one right after
-    its commit (invoices/hooks.py): until then DocumentNotReady. An order never invoiced gets none."""
+    """The refund's credit note PDF; an order that was never invoiced has none, and the message goes without."""
     from portal.invoices.credit_notes import credit_note_pdf
-    from portal.invoices.models import CreditNote, Invoice
-    from portal.invoices.status import InvoiceStatus
 
     if not message.refund_id:
         return []
-    note_id = db.session.scalar(select(CreditNote.id).where(CreditNote.refund_id == message.refund_id))
-    if note_id is not None:
-        filename, data, _ = credit_note_pdf(note_id)
-        return [(filename, data, "application/pdf")]
-    invoiced = db.session.scalar(
-        select(Invoice.id).where(Invoice.order_id == message.order_id, Invoice.status == InvoiceStatus.ISSUED)
-    )
-    if invoiced is not None and current_app.config.get("AUTO_INVOICE", True):
-        raise DocumentNotReady(f"the credit note of refund {message.refund_id} is not issued yet")
-    return []
+    ensure_credit_note(message.refund_id, message.order_id)
+    note = _credit_note_of(message.refund_id)
+    if note is None:
+        return []
+    filename, data, _ = credit_note_pdf(note.id)
+    return [(filename, data, "application/pdf")]
+
+
+def _auto_actor():
+    from portal.history.services import Actor
+
+    return Actor.system(INVOICE_ACTOR_NAME)
+
+
+def _credit_note_of(refund_id: int):
+    from portal.invoices.models import CreditNote
+
+    return db.session.scalar(select(CreditNote).where(CreditNote.refund_id == refund_id))
+
+
+def _has_issued_invoice(order_id: int | None) -> bool:
+    from portal.invoices.models import Invoice
+    from portal.invoices.status import InvoiceStatus
+
+    query = select(Invoice.id).where(Invoice.order_id == order_id, Invoice.status == InvoiceStatus.ISSUED)
+    return order_id is not None and db.session.scalar(query) is not None
 
 
 # ---------------------------------------------------------------- the kinds
@@ -180,9 +231,9 @@ def credit_note_attachment(message) -> list[tuple[str, bytes, str]]:
 CUSTOMER, STAFF = Audience.CUSTOMER, Audience.STAFF
 
 
-def _customer(name: str, label: str, *, transactional: bool = True, attachments=None) -> Kind:
+def _customer(name: str, label: str, *, transactional: bool = True, context=None, attachments=None) -> Kind:
     options = {"attachments": attachments} if attachments else {}
-    return Kind(name, CUSTOMER, transactional, label, context=customer_context, **options)
+    return Kind(name, CUSTOMER, transactional, label, context=context or customer_context, **options)
 
 
 def _staff(name: str, label: str) -> Kind:
@@ -191,12 +242,22 @@ def _staff(name: str, label: str) -> Kind:
 
 CATALOGUE = (
     _customer("order_placed", "Order placed (with the payment link while unpaid)"),
-    _customer("payment_received", "Payment received (invoice attached)", attachments=invoice_attachment),
+    _customer(
+        "payment_received",
+        "Payment received (invoice attached)",
+        context=receipt_context,
+        attachments=invoice_attachment,
+    ),
     _customer("payment_failed", "Payment failed (with a retry link)", transactional=False),
     _customer("order_cancelled", "Order cancelled"),
     _customer("order_expired", "Order expired unpaid"),
     _customer("refund_initiated", "Refund initiated"),
-    _customer("refund_processed", "Refund processed (credit note attached)", attachments=credit_note_attachment),
+    _customer(
+        "refund_processed",
+        "Refund processed (credit note attached)",
+        context=refund_context,
+        attachments=credit_note_attachment,
+    ),
     _customer("order_shipped", "Order shipped", transactional=False),
     _customer("order_delivered", "Order delivered", transactional=False),
     _staff("staff_new_paid_order", "Staff: new paid order"),

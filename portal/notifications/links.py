@@ -40,7 +40,9 @@ def pay(token: str):
     if not order.is_payable:
         return render_template("notifications/pay_closed.html", order=order)
     try:
-        order = ensure_payment_link(order.id, callback_url=current_app.config["PUBLIC_BASE_URL"] + "/payments/razorpay/callback")
+        order = ensure_payment_link(
+            order.id, callback_url=current_app.config["PUBLIC_BASE_URL"] + "/payments/razorpay/callback"
+        )
     except GatewayError:
         current_app.logger.warning("pay link: gateway trouble for order %s", order_id, exc_info=True)
         return render_template("notifications/pay_closed.html", order=order, unavailable=True), 503

@@ -74,3 +74,10 @@ def set_updates(user_id: int, wanted: bool) -> User:
 def unsubscribe(token: str) -> User:
     """Apply an unsubscribe link: the user it names stops receiving non-transactional messages. Commits."""
     return set_updates(user_for_token(token).id, False)
+
+
+def init_app(app) -> None:
+    """The customer-facing links (unsubscribe, pay) that messages carry."""
+    from portal.notifications import links
+
+    links.init_app(app)

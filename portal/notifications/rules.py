@@ -158,7 +158,8 @@ def on_history(entity, event) -> None:
 
 
 def init_app(app) -> None:
-    """Register the listener and the message kinds (the worker's app imports this too)."""
-    from portal.notifications import catalogue  # noqa: F401  (registers the kinds)
+    """Register the listener, the message kinds and the webhook-failure alert (schedule and command)."""
+    from portal.notifications import alerts, catalogue  # noqa: F401  (catalogue: registers the kinds)
 
     on_record(on_history)
+    alerts.init_app(app)
