@@ -102,7 +102,7 @@ def goods_moved(order, event) -> None:
     """Shipped or delivered (the fulfilment machine's states; the order's own status never takes these names)."""
     kind = f"order_{event.to_state}"
     note = event.reason if event.reason and event.reason != f"marked {event.to_state}" else ""  # e.g. tracking number
-    customer_message(kind, order, f"{kind}:order:{order.id}", context={"note": note})
+    customer_message(kind, order, f"{kind}:order:{order.id}", context={"note": note} if note else None)
 
 
 def payment_failed(payment, event) -> None:
