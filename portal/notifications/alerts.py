@@ -3,7 +3,7 @@ alert-webhook-failures [--dry-run]` for a manual run.
 
 It counts webhook events whose last attempt failed within the last hour. At WEBHOOK_FAILURE_ALERT_THRESHOLD
 (default 5) or more, each staff recipient gets one alert per clock hour: the key names the hour
-(`staff_webhook_failures:2026-12-01T14:…`), so the twelve runs in that hour write it once, and a problem that
+(`staff_webhook_failures:2026-12-01T14:<recipient>`), so the twelve runs in that hour write it once, and a problem that
 lasts into the next hour alerts again.
 """
 
@@ -51,7 +51,7 @@ def recent_failures(now: datetime) -> int:
 
 
 def hour_window(now: datetime) -> str:
-    return now.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:00Z")
+    return now.replace(minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H")
 
 
 def alert_on_webhook_failures(*, dry_run: bool = False, now: datetime | None = None) -> AlertSummary:
