@@ -137,7 +137,7 @@ def test_a_receipt_sent_before_the_hook_issues_the_invoice_itself(app, make):
     finally:
         app.extensions["payment_hooks"] = hooks
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "payment_received"))
-    [(filename, data, _)] = render(message).attachments
+    [(_, data, _)] = render(message).attachments
     assert order.number in pdf_text(data)
 
 
@@ -162,4 +162,3 @@ def test_order_placed_carries_a_pay_link_while_unpaid_and_none_once_paid(app, ma
     apply_gateway_payment(make.payment_entity(order), actor=ACTOR)
     db.session.expire_all()
     assert "/notifications/pay/" not in render(db.session.get(OutboxMessage, message.id)).text
-

@@ -103,7 +103,7 @@ def test_goods_moving_queue_shipped_and_delivered_with_the_note_given(make):
 
 
 def test_a_refund_queues_initiated_then_processed_once_each(sandbox, make):
-    order, payment = pay_through_sandbox(sandbox)
+    _, payment = pay_through_sandbox(sandbox)
     refund = create_refund(payment.id, amount=5000, reason="requested_by_customer", actor=ADMIN)
     assert refund.status == "processed"  # the sandbox processes a normal refund at once
     [initiated] = messages("refund_initiated")
