@@ -77,7 +77,8 @@ def unsubscribe(token: str) -> User:
 
 
 def init_app(app) -> None:
-    """The customer-facing links (unsubscribe, pay) that messages carry."""
-    from portal.notifications import links
+    """The customer-facing links (unsubscribe, pay) that messages carry, and the API's /me/preferences."""
+    from portal.notifications import api, links
 
     links.init_app(app)
+    api.init_app(app)
