@@ -200,6 +200,12 @@ def load_config(app, config_class: type[Config]) -> None:
         OUTBOX_RETRY_BASE_SECONDS=env_int("OUTBOX_RETRY_BASE_SECONDS", 60),
         OUTBOX_RETRY_MAX_SECONDS=env_int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600),
     )
+    # Staff alerts (portal/notifications/rules.py): who gets them (comma-separated; empty: every active admin
+    # and finance user), and how many failed webhooks in the last hour raise the webhook alert.
+    app.config.update(
+        STAFF_ALERT_EMAILS=env.get("STAFF_ALERT_EMAILS") or "",
+        WEBHOOK_FAILURE_ALERT_THRESHOLD=env_int("WEBHOOK_FAILURE_ALERT_THRESHOLD", 5),
+    )
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if config_class.ENV_NAME == "production" and gateway == "razorpay":
         _require(app, "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET")

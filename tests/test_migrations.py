@@ -94,7 +94,7 @@ def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_data
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade", "0002"]).exit_code == 0
-        orders = [factories.order(quantity=2).id for _ in range(3)]
+        orders = _orders_at_0002(count=3)
         items = db.session.query(OrderItem).count()
         db.session.remove()
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
@@ -112,3 +112,38 @@ def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_data
         assert factories.order().id > orders[-1]
         db.session.remove()
         db.engine.dispose()
+
+
+def _orders_at_0002(count: int) -> list[int]:
+    """Orders with two lines each, written in plain SQL: the models (and the services' side effects, such as
+    outbox messages) describe the newest schema, not revision 0002's."""
+    now = {"now": "2026-01-01 00:00:00"}
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (email, name, password_hash, role, active, created_at, updated_at)"
+                " VALUES ('c@example.test', 'C', 'x', 'customer', 1, :now, :now)"
+            ),
+            now,
+        )
+        ids = []
+        for n in range(count):
+            row = conn.execute(
+                text(
+                    "INSERT INTO orders (number, customer_id, currency, subtotal, discount, tax, total, status,"
+                    " fulfilment_status, needs_refund, created_at, updated_at) VALUES (:number, 1, 'INR', 200, 0, 0,"
+                    " 200, 'pending', 'not_required', 0, :now, :now) RETURNING id"
+                ),
+                {**now, "number": f"ORD-MIG{n}"},
+            )
+            ids.append(row.scalar())
+            for _ in range(2):
+                conn.execute(
+                    text(
+                        "INSERT INTO order_items (order_id, sku, title, kind, hsn_sac, unit_price, quantity,"
+                        " tax_rate_bp, taxable_amount, tax_amount) VALUES (:id, 'S', 'T', 'course', '9992', 100, 1, 0,"
+                        " 100, 0)"
+                    ),
+                    {"id": ids[-1]},
+                )
+    return ids

@@ -39,6 +39,8 @@ class User(UserMixin, Timestamps, db.Model):
     billing_state: Mapped[str | None] = mapped_column(String(60))
     gstin: Mapped[str | None] = mapped_column(String(15))
     last_login_at: Mapped[datetime | None]
+    # Opted out of non-transactional messages (shipping updates, payment reminders): portal/notifications/preferences.py
+    updates_opted_out_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
