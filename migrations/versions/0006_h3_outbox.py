@@ -5,14 +5,14 @@ AUTOINCREMENT on SQLite (NEVER_REUSE_IDS): a purged message's id is never handed
 /admin/outbox/<id> never shows another message.
 
 Revision ID: 0006_h3
-Revises: 0005
+Revises: 0006_h1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_h3"
-down_revision = "0005"
+down_revision = "0006_h1"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Customers' opt-out of non-transactional messages: users.updates_opted_out_at (NULL = receives them).
 
 Revision ID: 0006_h4
-Revises: 0005
+Revises: 0006_h3
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_h4"
-down_revision = "0005"
+down_revision = "0006_h3"
 branch_labels = None
 depends_on = None
 
