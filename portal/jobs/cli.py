@@ -46,18 +46,20 @@ def worker(workers: int, schedule: bool, max_delay: float, verbose: bool) -> Non
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("huey").setLevel(logging.INFO if verbose else logging.WARNING)
     backend = services.backend_label(app.config["JOBS_BACKEND"])
-    lease = _claim_schedule(backend) if schedule else None
+    lease, renewing = _claim_schedule(backend) if schedule else (None, None)
     click.echo(f"jobs worker: {workers} thread(s), schedule {'on' if schedule else 'off'}, backend {backend}")
     consumer = huey.create_consumer(workers=workers, periodic=schedule, max_delay=max_delay, worker_type="thread")
     try:
         consumer.run()
     finally:
         if lease is not None:
+            renewing.set()
             lease.release()
 
 
-def _claim_schedule(backend: str) -> Lease:
-    """The single-scheduler rule: hold the `scheduler` lease while running, renewed in the background."""
+def _claim_schedule(backend: str) -> tuple[Lease, threading.Event]:
+    """The single-scheduler rule: hold the `scheduler` lease while running, renewed in the background
+    until the returned event is set."""
     lease = Lease(huey, SCHEDULER_LEASE, SCHEDULER_TTL)
     try:
         claimed = lease.acquire()
@@ -71,8 +73,9 @@ def _claim_schedule(backend: str) -> Lease:
         raise click.ClickException(
             f"another worker already runs the schedule on {backend} ({who}); start this one with --no-schedule"
         )
-    threading.Thread(target=_renew, args=(lease,), name="scheduler-lease", daemon=True).start()
-    return lease
+    stop = threading.Event()
+    threading.Thread(target=_renew, args=(lease, stop), name="scheduler-lease", daemon=True).start()
+    return lease, stop
 
 
 def _holder_died(lease: Lease) -> bool:
@@ -95,9 +98,8 @@ def _holder_died(lease: Lease) -> bool:
     return False
 
 
-def _renew(lease: Lease) -> None:
+def _renew(lease: Lease, stop: threading.Event) -> None:
     log = logging.getLogger(__name__)
-    stop = threading.Event()
     while not stop.wait(SCHEDULER_TTL / 3):
         try:
             if not lease.renew():

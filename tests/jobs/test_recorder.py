@@ -54,3 +54,14 @@ def test_a_run_the_recorder_cannot_write_still_runs(tmp_path, caplog):
         db.engine.dispose()
     assert sample_tasks.calls == ["still done"]
     assert "could not record" in caplog.text
+
+
+def test_a_task_huey_skips_is_recorded_once_with_the_reason():
+    sample_tasks.remember.revoke()
+    try:
+        sample_tasks.remember("skipped")
+    finally:
+        sample_tasks.remember.restore()
+    (run,) = _runs()
+    assert (run.status, run.args, run.duration_ms) == ("revoked", ["skipped"], 0)
+    assert sample_tasks.calls == []

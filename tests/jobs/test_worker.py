@@ -101,3 +101,18 @@ def test_a_second_worker_asking_for_the_schedule_is_refused_and_status_names_the
     assert status.returncode == 0, status.stderr
     assert f":{proc.pid}:" in status.stdout and "scheduler" in status.stdout
     assert "purge_job_runs" in status.stdout
+
+
+def test_a_scheduler_killed_on_this_machine_does_not_block_the_next_one(worker):
+    proc, env = worker
+    proc.kill()  # no chance to release its lease
+    proc.wait(timeout=20)
+    successor = subprocess.Popen(  # noqa: S603 (our own flask CLI, fixed arguments)
+        [*FLASK, "worker", "--schedule"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        banner = successor.stdout.readline()
+        assert "schedule on" in banner, banner + (successor.stdout.read() if successor.poll() is not None else "")
+    finally:
+        successor.terminate()
+        successor.wait(timeout=20)
