@@ -187,13 +187,15 @@ def worker_throughput(env: dict, ports: list[int], batch: list, processes: int, 
                 " WHERE status = 'processed' AND event_id = ANY(%s)",
                 (list(ids),),
             ).fetchone()
+        worker_cpu = sum(cpu._ticks(pid) for w in workers for pid in cpu._tree(w.pid)) / cpu.TICK
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(20)
     span = (last - first).total_seconds() if done > 1 else float("nan")
-    return (done - 1) / span if span else float("nan"), elapsed, done
+    rate = (done - 1) / span if span else float("nan")
+    return rate, elapsed, done, worker_cpu * 1000 / max(done, 1)
 
 
 def verify(env: dict, new_events: int, warmup: int) -> dict:
@@ -232,6 +234,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/2")
     parser.add_argument("--throughput-events", type=int, default=2000, help="events per worker-throughput run")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker process (throughput)")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the ingest rounds")
     parser.add_argument("--events", type=int, default=2000, help="new events ready per round (at most)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--slices", type=int, default=10, help="alternating slices per side and phase")
@@ -368,7 +371,10 @@ def main() -> int:
             loadgen.run("warm-up", bare.ports, bare_warm, args.connections)
             loadgen.run("warm-up", portal.ports, warm_events, args.connections)
             wait_until_processed(env)
-            rounds = [play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter) for b in batches]
+            rounds = [
+                play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter)
+                for b in ([] if args.throughput_only else batches)
+            ]
         finally:
             meter.close()
             if consumer.process is not None:
@@ -382,11 +388,15 @@ def main() -> int:
         ]
     stored = sum(sum(r.new.statuses.values()) for r in rounds) + sum(t[3] for t in throughput)
     figures = verify(env, stored, args.warmup)
-    report(args, rounds, figures)
-    for processes, rate, elapsed, done in throughput:
+    if rounds:
+        report(args, rounds, figures)
+    else:
+        print(f"database: {figures}")
+    for processes, rate, elapsed, done, cpu_ms in throughput:
         print(
             f"worker throughput, {processes} process(es) × {args.worker_threads} threads: {rate:.0f} events/s "
-            f"({done} events applied, all done {elapsed:.1f} s after the start, start-up included)"
+            f"({done} events applied, all done {elapsed:.1f} s after the start, start-up included; "
+            f"worker CPU {cpu_ms:.1f} ms per event)"
         )
     return 0 if figures["ok"] else 1
 
