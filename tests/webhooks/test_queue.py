@@ -137,14 +137,15 @@ def test_work_cli_applies_stored_events_when_no_worker_runs(app, queue_mode, del
         assert db.session.get(Order, order.id).status == "paid"
 
 
-def test_background_is_a_deprecated_alias_of_queue(make):
+def test_background_is_a_deprecated_alias_of_queue(app):
     from portal import create_app
     from portal.config import TestingConfig
 
-    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", WEBHOOK_PROCESSING="background")
+    same = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SANDBOX_DATABASE_URL")}
+    other = create_app(TestingConfig, WEBHOOK_PROCESSING="background", **same)
     assert other.config["WEBHOOK_PROCESSING"] == "queue"
     with pytest.raises(RuntimeError, match="WEBHOOK_PROCESSING must be"):
-        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", WEBHOOK_PROCESSING="threads")
+        create_app(TestingConfig, WEBHOOK_PROCESSING="threads", **same)
 
 
 def test_two_workers_racing_through_the_stored_events_apply_each_once(postgres, app, queue_mode, deliver, make):
