@@ -88,6 +88,35 @@ def test_with_the_jobs_backend_down_the_delivery_is_still_stored_and_answered(ap
     assert db.session.get(Order, order.id).status == "paid"
 
 
+@contextlib.contextmanager
+def jobs_on_a_stalled_queue(app):
+    """A real in-memory Huey queue with no worker: enqueued jobs wait there."""
+    saved = app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"]
+    app.config.update(JOBS_BACKEND="memory://", JOBS_IMMEDIATE=False)
+    configure(app)
+    try:
+        yield
+    finally:
+        huey.storage.flush_all()
+        app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"] = saved
+        configure(app)
+
+
+def test_the_sweep_leaves_what_a_backlogged_queue_holds_and_re_enqueues_lost_events(app, queue_mode, deliver, make):
+    later = utcnow() + services.UNPICKED_AFTER + timedelta(seconds=1)
+    with jobs_on_a_stalled_queue(app):
+        for _ in range(3):
+            deliver("payment.captured", payment=payloads.payment(make.order(), "captured"))
+        assert huey.pending_count() == 3
+        assert services.sweep(now=later) == 0  # their jobs are waiting in the queue: nothing to add
+
+        huey.storage.flush_queue()  # the queue lost them (a Redis without persistence restarted)
+        assert services.sweep(now=later) == 3
+        assert huey.pending_count() == 3
+    db.session.expire_all()
+    assert {event.attempts for event in db.session.scalars(select(WebhookEvent))} == {0}
+
+
 def test_a_job_enqueued_twice_applies_the_event_once(app, queue_mode, deliver, make):
     order = make.order()
     with jobs_backend_down(app):
