@@ -8,7 +8,7 @@ its own app context, as a worker would. A jobs backend that is down is a real cl
 from __future__ import annotations
 
 import contextlib
-import socket
+import logging
 import threading
 from datetime import timedelta
 
@@ -30,17 +30,14 @@ def queue_mode(app, monkeypatch):
     monkeypatch.setitem(app.config, "WEBHOOK_PROCESSING", "queue")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again on leaving: nothing listens there
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/2"  # nothing listens on port 1 (never an ephemeral one): every send fails
 
 
 @contextlib.contextmanager
 def jobs_backend_down(app):
     """JOBS_BACKEND at a Redis port nobody listens on, immediate mode off: every enqueue fails."""
     saved = app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"]
-    app.config.update(JOBS_BACKEND=f"redis://127.0.0.1:{closed_port()}/2", JOBS_IMMEDIATE=False)
+    app.config.update(JOBS_BACKEND=CLOSED_PORT_REDIS, JOBS_IMMEDIATE=False)
     configure(app)
     try:
         yield
@@ -72,7 +69,7 @@ def test_in_queue_mode_the_answer_is_pending_and_the_job_applies_the_event(queue
 
 def test_with_the_jobs_backend_down_the_delivery_is_still_stored_and_answered(app, queue_mode, deliver, make, caplog):
     order = make.order()
-    with jobs_backend_down(app):
+    with jobs_backend_down(app), caplog.at_level(logging.WARNING, logger="portal.jobs.transactions"):
         assert not huey.immediate
         response = deliver("payment.captured", payment=payloads.payment(order, "captured"))
 
