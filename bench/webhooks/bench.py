@@ -1,6 +1,7 @@
-"""Webhook ingest under load: gunicorn on PostgreSQL, a load generator on loopback.
+"""Webhook ingest under load: gunicorn on PostgreSQL, a load generator on loopback, the jobs worker on Redis.
 
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<scratch db> python -m bench.webhooks.bench
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<scratch db> \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/<scratch db> python -m bench.webhooks.bench
 
 Measures events per second and p50/p99 latency for (1) a bare endpoint that only inserts one row — the
 ceiling —, (2) new `payment.captured` events, each paying a different order, (3) the same events delivered
@@ -8,6 +9,12 @@ again (duplicates), in `--rounds` rounds, each product run beside a ceiling run;
 median ratios and their spread. Both apps are served the same way (bench/http: one single-worker gunicorn
 per port, connections placed round-robin). Then checks the database: every event stored once, every
 payment applied once. The database is emptied and recreated: never point it at data you want to keep.
+
+WEBHOOK_PROCESSING=queue (the default): the web stores each event and enqueues its id on Huey (Redis); one
+`flask jobs worker --no-schedule` process (nice 10, paused during the ceiling's slices) applies them. Then
+(`--throughput-events`, 0 to skip) the worker's own throughput: for 1 and 2 worker processes, that many events
+are delivered with no worker running (stored, their jobs waiting in Redis), the workers are started, and the
+rate is taken from the events' processed_at stamps (first to last: start-up excluded).
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench_webhook_secret"  # noqa: S105 (a throwaway value for this benchmark)
 
 
-def environment(database_url: str, auto_invoice: bool, processing: str) -> dict:
+def environment(database_url: str, auto_invoice: bool, processing: str, redis_url: str) -> dict:
     env = dict(os.environ)
     env.update(
         WEBHOOK_PROCESSING=processing,
+        JOBS_BACKEND=redis_url,
+        JOBS_IMMEDIATE="0",
         DATABASE_URL=database_url,
         APP_ENV="development",
         SECRET_KEY="bench-" + "x" * 40,
@@ -56,10 +65,12 @@ def prepare(count: int, env: dict) -> list[dict]:
     from portal.auth.services import upsert_user
     from portal.catalog.models import Product
     from portal.extensions import db
+    from portal.jobs import huey
     from portal.orders.pricing import quote
     from portal.orders.services import build_order
 
     app = create_app()
+    huey.storage.flush_all()  # this queue's keys only: jobs left by an earlier run would find no rows
     entities = []
     with app.app_context():
         db.drop_all()
@@ -125,9 +136,10 @@ def classify(status: int, body: bytes) -> str:
         return f"{status} ?"
 
 
-def consume(env: dict) -> subprocess.Popen:
-    """The consumer process, at a lower CPU priority than the web workers (as the Procfile runs it)."""
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "work", "--nice", "10", "--poll", "0.2"]
+def consume(env: dict, threads: int = 2, nice: int = 10) -> subprocess.Popen:
+    """A jobs worker process (`flask jobs worker --no-schedule`), at a lower CPU priority than the web workers."""
+    command = ["nice", "-n", str(nice), sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"]
+    command += ["--no-schedule", "--workers", str(threads), "--max-delay", "0.1"]
     # Named, so the CPU meter leaves its database backend out: it is not part of answering a delivery.
     named = {**env, "DATABASE_URL": _named(env["DATABASE_URL"])}
     return subprocess.Popen(command, cwd=ROOT, env=named, stdout=subprocess.DEVNULL)  # noqa: S603
@@ -152,6 +164,40 @@ def wait_until_processed(env: dict, timeout: float = 600) -> float:
     return time.perf_counter() - started
 
 
+def worker_throughput(env: dict, ports: list[int], batch: list, processes: int, threads: int, connections: int):
+    """Deliver `batch` with no worker running (stored; jobs wait in Redis), then start `processes` workers of
+    `threads` threads; (events/s from the first to the last processed_at, seconds until all were applied)."""
+    import psycopg
+
+    loadgen.run(f"store for {processes} worker(s)", ports, batch, connections, classify=classify)
+    ids = tuple(request.headers["X-Razorpay-Event-Id"] for request in batch)
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    started = time.perf_counter()
+    workers = [consume(env, threads, nice=0) for _ in range(processes)]
+    try:
+        with psycopg.connect(url, autocommit=True, application_name=cpu.EXCLUDED_APPLICATION) as conn:
+            while time.perf_counter() - started < 600:
+                query = "SELECT count(*) FROM webhook_events WHERE status = 'pending' AND event_id = ANY(%s)"
+                if conn.execute(query, (list(ids),)).fetchone()[0] == 0:
+                    break
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            first, last, done = conn.execute(
+                "SELECT min(processed_at), max(processed_at), count(*) FROM webhook_events"
+                " WHERE status = 'processed' AND event_id = ANY(%s)",
+                (list(ids),),
+            ).fetchone()
+        worker_cpu = sum(cpu._ticks(pid) for w in workers for pid in cpu._tree(w.pid)) / cpu.TICK
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(20)
+    span = (last - first).total_seconds() if done > 1 else float("nan")
+    rate = (done - 1) / span if span else float("nan")
+    return rate, elapsed, done, worker_cpu * 1000 / max(done, 1)
+
+
 def verify(env: dict, new_events: int, warmup: int) -> dict:
     """Counts that prove nothing was lost or applied twice."""
     os.environ.update(env)
@@ -171,7 +217,7 @@ def verify(env: dict, new_events: int, warmup: int) -> dict:
             HistoryEvent.entity_type == "payment", HistoryEvent.to_state == "captured"
         )
         figures = {
-            "events stored": count(select(WebhookEvent.id).where(WebhookEvent.event_id.like("EvBench%"))),
+            "events stored": count(select(WebhookEvent.id).where(WebhookEvent.event_id.like("Ev%Bench%"))),
             "events processed": count(select(WebhookEvent.id).where(WebhookEvent.status == "processed")),
             "payments": count(select(Payment.id)),
             "orders paid": count(select(Order.id).where(Order.status == "paid")),
@@ -185,6 +231,10 @@ def verify(env: dict, new_events: int, warmup: int) -> dict:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/2")
+    parser.add_argument("--throughput-events", type=int, default=2000, help="events per worker-throughput run")
+    parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker process (throughput)")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the ingest rounds")
     parser.add_argument("--events", type=int, default=2000, help="new events ready per round (at most)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--slices", type=int, default=10, help="alternating slices per side and phase")
@@ -203,10 +253,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--auto-invoice", action="store_true", help="issue an invoice per paid order too")
     parser.add_argument(
         "--processing",
-        choices=["queue", "background"],
+        choices=["queue", "inline"],
         default="queue",
-        help="queue: the web only stores, a `flask webhooks work --nice 10` process applies; "
-        "background: threads inside each web process apply",
+        help="queue: the web stores and enqueues, a `flask jobs worker` process (nice 10) applies; "
+        "inline: each web request applies its event before answering",
     )
     args = parser.parse_args()
     if not (args.database_url or "").startswith("postgres"):
@@ -243,7 +293,7 @@ class Round:
 
 
 class Consumer:
-    """The `flask webhooks work --nice 10` process, paused while the ceiling's slices run: the ceiling is
+    """The `flask jobs worker` process (nice 10), paused while the ceiling's slices run: the ceiling is
     the bare insert alone, as when runs were sequential and the consumer sat idle during the ceiling runs."""
 
     def __init__(self, process: subprocess.Popen | None):
@@ -284,11 +334,21 @@ def play_round(args, env, portal: list[int], bare: list[int], batch: list, ceili
     return Round(before, new, drained, duplicates, after)
 
 
+def hook_path() -> str:
+    return "/webhooks/razorpay"
+
+
 def main() -> int:
     args = arguments()
-    env = environment(args.database_url, args.auto_invoice, args.processing)
-    entities = prepare(args.warmup + args.events * args.rounds, env)
-    warm, real = entities[: args.warmup], entities[args.warmup :]
+    env = environment(args.database_url, args.auto_invoice, args.processing, args.redis_url)
+    measured = args.throughput_events if args.processing == "queue" else 0
+    entities = prepare(args.warmup + args.events * args.rounds + 2 * measured, env)
+    warm, real = entities[: args.warmup], entities[args.warmup : args.warmup + args.events * args.rounds]
+    for_throughput = entities[args.warmup + args.events * args.rounds :]
+    throughput_batches = [
+        [signed(hook_path(), "payment.captured", f"EvT{k}Bench{n:08d}", payment=e) for n, e in enumerate(part)]
+        for k, part in enumerate((for_throughput[:measured], for_throughput[measured:]), 1)
+    ]
     hook = "/webhooks/razorpay"
     batches = [
         [signed(hook, "payment.captured", f"EvBench{n:08d}", payment=e) for n, e in enumerate(real)][k :: args.rounds]
@@ -311,15 +371,33 @@ def main() -> int:
             loadgen.run("warm-up", bare.ports, bare_warm, args.connections)
             loadgen.run("warm-up", portal.ports, warm_events, args.connections)
             wait_until_processed(env)
-            rounds = [play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter) for b in batches]
+            rounds = [
+                play_round(args, env, portal.ports, bare.ports, b, ceiling, consumer, meter)
+                for b in ([] if args.throughput_only else batches)
+            ]
         finally:
             meter.close()
             if consumer.process is not None:
                 consumer.resume()
                 consumer.process.terminate()
                 consumer.process.wait(10)
-    figures = verify(env, sum(sum(r.new.statuses.values()) for r in rounds), args.warmup)
-    report(args, rounds, figures)
+        throughput = [
+            (k, *worker_throughput(env, portal.ports, batch, k, args.worker_threads, args.connections))
+            for k, batch in enumerate(throughput_batches, 1)
+            if batch
+        ]
+    stored = sum(sum(r.new.statuses.values()) for r in rounds) + sum(t[3] for t in throughput)
+    figures = verify(env, stored, args.warmup)
+    if rounds:
+        report(args, rounds, figures)
+    else:
+        print(f"database: {figures}")
+    for processes, rate, elapsed, done, cpu_ms in throughput:
+        print(
+            f"worker throughput, {processes} process(es) × {args.worker_threads} threads: {rate:.0f} events/s "
+            f"({done} events applied, all done {elapsed:.1f} s after the start, start-up included; "
+            f"worker CPU {cpu_ms:.1f} ms per event)"
+        )
     return 0 if figures["ok"] else 1
 
 

@@ -258,18 +258,37 @@ def unpicked(now=None, *, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
 
 
 def sweep(*, dry_run: bool = False, now=None) -> int:
-    """Re-enqueue every pending event nobody picked up (`sweep_webhook_events`, every minute); how many.
+    """Re-enqueue the pending events nobody picked up (`sweep_webhook_events`, every minute); how many.
 
-    An event enqueued twice is applied once (the claim), so a sweep that overlaps a slow queue is harmless.
+    Claimed-but-stuck events are always re-enqueued (their job ran and died). Unclaimed ones may simply be
+    waiting in a queue that runs behind, so only as many as the queue's backlog cannot account for are
+    re-enqueued, oldest first (those are the likeliest to have been lost, e.g. while Redis was down): a slow
+    worker does not get its backlog doubled every minute. A second enqueue of an event is harmless anyway —
+    the claim lets one job apply it.
     """
     from portal.jobs import enqueue
     from portal.webhooks.tasks import process_webhook_event
 
     rows = unpicked(now)
+    lost = [row for row in rows if row[1] == 0]
+    stuck = [row for row in rows if row[1] > 0]
+    chosen = stuck + lost[: max(len(lost) - queue_backlog(), 0)]
     if not dry_run:
-        for event_pk, attempts in rows:
+        for event_pk, attempts in chosen:
             enqueue(process_webhook_event, event_pk, attempts)
-    return len(rows)
+    return len(chosen)
+
+
+def queue_backlog() -> int:
+    """Jobs waiting in the queue (0 when it cannot be asked: then everything unpicked is re-enqueued)."""
+    from portal.jobs import huey
+
+    if huey.immediate:
+        return 0
+    try:
+        return huey.pending_count()
+    except Exception:  # the backend is down: the enqueues will fail too, and the next sweep tries again
+        return 0
 
 
 def count_unclaimed() -> int:

@@ -24,8 +24,11 @@ def _event(app, make, *, pending: bool = False, fails: bool = False):
         "X-Razorpay-Signature": payloads.sign(body, app.config["RAZORPAY_WEBHOOK_SECRET"]),
         "X-Razorpay-Event-Id": payloads.new_event_id(),
     }
-    result = services.ingest(body, headers, defer=pending)
-    row = db.session.get(WebhookEvent, result.event_pk)
+    if pending:  # stored for the queue with its job not run yet
+        event_pk = services.store(services.verify(body, headers), body, headers, claimed=False)
+    else:
+        event_pk = services.ingest(body, headers).event_pk
+    row = db.session.get(WebhookEvent, event_pk)
     assert row.status == ("pending" if pending else "failed" if fails else "processed")
     return row, order
 

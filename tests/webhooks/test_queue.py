@@ -8,7 +8,7 @@ its own app context, as a worker would. A jobs backend that is down is a real cl
 from __future__ import annotations
 
 import contextlib
-import socket
+import logging
 import threading
 from datetime import timedelta
 
@@ -30,17 +30,14 @@ def queue_mode(app, monkeypatch):
     monkeypatch.setitem(app.config, "WEBHOOK_PROCESSING", "queue")
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again on leaving: nothing listens there
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/2"  # nothing listens on port 1 (never an ephemeral one): every send fails
 
 
 @contextlib.contextmanager
 def jobs_backend_down(app):
     """JOBS_BACKEND at a Redis port nobody listens on, immediate mode off: every enqueue fails."""
     saved = app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"]
-    app.config.update(JOBS_BACKEND=f"redis://127.0.0.1:{closed_port()}/2", JOBS_IMMEDIATE=False)
+    app.config.update(JOBS_BACKEND=CLOSED_PORT_REDIS, JOBS_IMMEDIATE=False)
     configure(app)
     try:
         yield
@@ -72,7 +69,7 @@ def test_in_queue_mode_the_answer_is_pending_and_the_job_applies_the_event(queue
 
 def test_with_the_jobs_backend_down_the_delivery_is_still_stored_and_answered(app, queue_mode, deliver, make, caplog):
     order = make.order()
-    with jobs_backend_down(app):
+    with jobs_backend_down(app), caplog.at_level(logging.WARNING, logger="portal.jobs.transactions"):
         assert not huey.immediate
         response = deliver("payment.captured", payment=payloads.payment(order, "captured"))
 
@@ -86,6 +83,35 @@ def test_with_the_jobs_backend_down_the_delivery_is_still_stored_and_answered(ap
 
     assert only_event().status == "processed"
     assert db.session.get(Order, order.id).status == "paid"
+
+
+@contextlib.contextmanager
+def jobs_on_a_stalled_queue(app):
+    """A real in-memory Huey queue with no worker: enqueued jobs wait there."""
+    saved = app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"]
+    app.config.update(JOBS_BACKEND="memory://", JOBS_IMMEDIATE=False)
+    configure(app)
+    try:
+        yield
+    finally:
+        huey.storage.flush_all()
+        app.config["JOBS_BACKEND"], app.config["JOBS_IMMEDIATE"] = saved
+        configure(app)
+
+
+def test_the_sweep_leaves_what_a_backlogged_queue_holds_and_re_enqueues_lost_events(app, queue_mode, deliver, make):
+    later = utcnow() + services.UNPICKED_AFTER + timedelta(seconds=1)
+    with jobs_on_a_stalled_queue(app):
+        for _ in range(3):
+            deliver("payment.captured", payment=payloads.payment(make.order(), "captured"))
+        assert huey.pending_count() == 3
+        assert services.sweep(now=later) == 0  # their jobs are waiting in the queue: nothing to add
+
+        huey.storage.flush_queue()  # the queue lost them (a Redis without persistence restarted)
+        assert services.sweep(now=later) == 3
+        assert huey.pending_count() == 3
+    db.session.expire_all()
+    assert {event.attempts for event in db.session.scalars(select(WebhookEvent))} == {0}
 
 
 def test_a_job_enqueued_twice_applies_the_event_once(app, queue_mode, deliver, make):
@@ -137,14 +163,15 @@ def test_work_cli_applies_stored_events_when_no_worker_runs(app, queue_mode, del
         assert db.session.get(Order, order.id).status == "paid"
 
 
-def test_background_is_a_deprecated_alias_of_queue(make):
+def test_background_is_a_deprecated_alias_of_queue(app):
     from portal import create_app
     from portal.config import TestingConfig
 
-    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", WEBHOOK_PROCESSING="background")
+    same = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SANDBOX_DATABASE_URL")}
+    other = create_app(TestingConfig, WEBHOOK_PROCESSING="background", **same)
     assert other.config["WEBHOOK_PROCESSING"] == "queue"
     with pytest.raises(RuntimeError, match="WEBHOOK_PROCESSING must be"):
-        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", WEBHOOK_PROCESSING="threads")
+        create_app(TestingConfig, WEBHOOK_PROCESSING="threads", **same)
 
 
 def test_two_workers_racing_through_the_stored_events_apply_each_once(postgres, app, queue_mode, deliver, make):
