@@ -110,7 +110,8 @@ def main() -> None:
 
             ids = queue(args.messages)
             outbox = through_the_outbox(ids)
-            raw = build(render(db.session.get(OutboxMessage, ids[0])), to="ops@bench.test").message().as_bytes(linesep="\r\n")
+            email = build(render(db.session.get(OutboxMessage, ids[0])), to="ops@bench.test")
+            raw = email.message().as_bytes(linesep="\r\n")  # as Flask-Mailman's SMTP backend sends it
         floor = bare_smtp(port, args.messages, raw)
     finally:
         controller.stop()
