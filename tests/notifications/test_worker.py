@@ -63,6 +63,8 @@ def worker(app, smtp_server, redis_queue):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    banner = process.stdout.readline()  # printed just before the consumer starts (or EOF if it died)
+    assert banner.startswith("jobs worker:"), banner + process.communicate(timeout=10)[0]
     yield process
     process.terminate()
     try:
@@ -87,6 +89,10 @@ def test_a_worker_process_on_redis_sends_the_message_the_app_queued(worker, smtp
     db.session.commit()  # the send job goes to Redis now, and the worker takes it
     row = _wait_until_not_queued(message.id)
     if row.status != MessageStatus.SENT:
+        queued = huey.pending_count()
         worker.terminate()
-        pytest.fail(f"status {row.status}; worker output:\n{worker.communicate(timeout=10)[0]}")
+        pytest.fail(
+            f"status {row.status}, {queued} job(s) still in Redis, queue {huey.storage_class.__name__} "
+            f"{huey.storage_kwargs} immediate={huey.immediate}; worker output:\n{worker.communicate(timeout=10)[0]}"
+        )
     assert [m["To"] for m in smtp_server.messages] == ["ops@shop.test"]
