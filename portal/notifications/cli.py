@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -28,7 +29,7 @@ def send(dry_run: bool) -> None:
         click.echo(f"outbox send (dry run): {len(ids)} message(s) due")
         return
     outcomes: Counter = Counter()
-    with click.progressbar(ids, label="Sending", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(ids, label="Sending", show_pos=True, file=sys.stderr) as bar:
         for message_id in bar:
             outcomes[services.send_message_now(message_id)] += 1
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or "nothing due"

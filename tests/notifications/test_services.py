@@ -9,7 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.notifications import services
-from portal.notifications.kinds import TEST_MESSAGE, Kind
+from portal.notifications.kinds import TEST_MESSAGE, Kind, RetryLater
 from portal.notifications.models import Audience, MessageStatus, OutboxMessage
 from portal.notifications.outbox import queue_message
 from portal.notifications.tasks import send_due_messages
@@ -140,6 +140,28 @@ def test_a_context_that_raises_fails_the_message_with_its_error(smtp_server):
     with registered(kind):
         row = fresh(queue_test_message())
     assert row.status == MessageStatus.FAILED and row.last_error == "LookupError: invoice 7 is not issued"
+
+
+def test_a_kind_that_is_not_ready_yet_is_retried_with_backoff_then_sent(smtp_server):
+    ready = {"invoice": False}
+
+    def attachments(message):
+        if not ready["invoice"]:
+            raise RetryLater("the invoice is not issued yet")
+        return [("INV-1.pdf", b"%PDF-1.4", "application/pdf")]
+
+    kind = Kind("test_message", Audience.STAFF, True, "T", context=TEST_MESSAGE.context, attachments=attachments)
+    with registered(kind), clock_at(T0):
+        message_id = queue_test_message()
+        row = fresh(message_id)
+        assert row.status == MessageStatus.QUEUED and row.next_attempt_at > T0
+        assert row.last_error == "not ready: the invoice is not issued yet"
+        ready["invoice"] = True
+        set_clock(row.next_attempt_at)
+        send_due_messages.call_local()
+    assert fresh(message_id).status == MessageStatus.SENT
+    [email] = smtp_server.messages
+    assert [a.get_filename() for a in email.iter_attachments()] == ["INV-1.pdf"]
 
 
 def test_attachments_are_sent_and_listed_by_name(smtp_server):
