@@ -4,7 +4,8 @@ are given and what it attaches. Registered at import (rules.init_app imports thi
 Templates: templates/mail/<kind>.subject.txt, <kind>.txt and <kind>.html. The context is built at send time from
 the rows the message links (order, payment, refund, customer) plus the JSON `context` written with it, so a
 message renders the same wherever the worker runs. Attachments are loaded at send time too: a receipt whose
-invoice is not issued yet raises DocumentNotReady, and the send is retried later rather than sent without it.
+invoice is not issued yet issues it (as invoices/hooks.py would a moment later), and one that cannot have it
+raises DocumentNotReady, so the message fails with that reason rather than going out without its invoice.
 
 Transactional (always sent; no unsubscribe link): order placed, payment received, order cancelled / expired,
 refund initiated / processed — they are records of money and of the contract, which a customer must get.
@@ -28,7 +29,8 @@ PAY_SALT = "notifications.pay"
 
 
 class DocumentNotReady(RuntimeError):
-    """The message's document (invoice, credit note) is not issued yet: retry the send later."""
+    """The message's document (the receipt's invoice) is not issued: the message fails with this reason, and a
+    resend once the document exists attaches it."""
 
 
 # ---------------------------------------------------------------- links

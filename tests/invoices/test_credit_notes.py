@@ -29,7 +29,8 @@ def test_a_processed_refund_issues_a_credit_note_automatically(paid, db):
     assert note.refund_id == processed.id and note.invoice_id == order.invoice.id
     assert note.number.startswith("CN/") and note.number.endswith("/00001") and len(note.number) <= 16
     assert note.amount == 5000 and note.tax == 763  # 5000 × 18/118, half up
-    assert [e.action for e in history_of(note)] == ["create"]
+    # The refund-processed message attaches the note, rendering (and storing) its PDF once.
+    assert [e.action for e in history_of(note)] == ["create", "render_pdf"]
     assert "credit_note" in [e.action for e in history_of(order.invoice)]
 
 

@@ -24,7 +24,8 @@ def test_paying_an_order_issues_its_invoice_automatically(paid):
     assert invoice.number.startswith("INV/") and len(invoice.number) <= 16
     assert invoice.total == order.total and invoice.subtotal == order.subtotal and invoice.tax == order.tax
     assert invoice.payment_reference == order.payments[0].gateway_payment_id
-    assert [e.action for e in history_of(invoice)] == ["create", "transition"]
+    # ... and the receipt (portal/notifications) attaches it: the PDF is rendered and stored once, for the email.
+    assert [e.action for e in history_of(invoice)] == ["create", "transition", "render_pdf"]
 
 
 def test_auto_invoice_off_leaves_the_paid_order_without_an_invoice(paid, no_auto_invoice):
@@ -164,8 +165,8 @@ def test_bad_billing_details_change_nothing(paid):
     assert services.get_invoice(invoice.id).buyer == before
 
 
-def test_pdf_is_rendered_lazily_once_and_regenerated_with_history(paid):
-    invoice = invoice_of(paid())
+def test_pdf_is_rendered_lazily_once_and_regenerated_with_history(paid, jobs_wait_for_a_worker):
+    invoice = invoice_of(paid())  # its receipt, which would render the PDF to attach it, is still queued
     assert invoice.pdf_sha256 is None and services.pdf_is_outdated(invoice)
     name, data, checksum = services.pdf_bytes(invoice.id)
     assert name == invoice.number.replace("/", "-") + ".pdf" and data.startswith(b"%PDF")
