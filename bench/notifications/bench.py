@@ -1,111 +1,124 @@
-"""What the message catalogue costs: the payment's own transaction (the rules' outbox rows) and the send job's
-rendering of each kind.
+"""Outbox send throughput: messages/s through the whole send path (claim, render, SMTP, record) against the
+bare floor of handing the same MIME message to the same SMTP server, one connection per message.
 
-    python -m bench.notifications.bench [--rounds 200]
+    .venv/bin/python -m bench.notifications.bench [--messages 300] [--database-url postgresql://…/bench_outbox]
 
-(1) Writing: --rounds captured payments applied through apply_gateway_payment (the webhook's and verify-payment's
-service) on a scratch SQLite database, alternately with the history listener of portal/notifications/rules on and
-off, jobs queued in memory and not run (as with a worker: the request only writes rows). Printed: median wall
-time per payment and SQL statements per payment, on and off. (2) Rendering: the send job's render() of the rows
-written (the receipt includes its invoice PDF, rendered once and stored, then read), median per kind.
+A real SMTP server (aiosmtpd) runs in this process on 127.0.0.1; the database is a scratch SQLite file unless
+--database-url names a PostgreSQL database (created when missing, its tables dropped and recreated).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
+import smtplib
 import tempfile
 import time
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 
-def make_app(path: Path):
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
+
+class Sink:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_app(database_url: str, smtp_url: str):
     from portal import create_app
-    from portal.config import DevelopmentConfig
+    from portal.config import TestingConfig
+    from portal.extensions import db
 
-    url = f"sqlite:///{path / 'bench.sqlite'}"
-    return create_app(
-        DevelopmentConfig,
-        SQLALCHEMY_DATABASE_URI=url,
-        SANDBOX_DATABASE_URL=f"sqlite:///{path / 'sandbox.sqlite'}",
-        JOBS_BACKEND="memory://",
-        JOBS_IMMEDIATE=False,
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database_url,
         RATELIMIT_ENABLED=False,
+        JOBS_IMMEDIATE=False,
+        JOBS_BACKEND="memory://",  # enqueued jobs stay in memory: the bench sends them itself
+        SMTP_URL=smtp_url,
     )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
 
 
-def one_payment(factories, listeners, rules_on: bool) -> tuple[float, int]:
-    from sqlalchemy import event
-
+def queue(count: int) -> list[int]:
     from portal.extensions import db
-    from portal.history.services import Actor
-    from portal.notifications.rules import on_history
-    from portal.payments.services import apply_gateway_payment
+    from portal.notifications.outbox import queue_message
 
-    order = factories.order()
-    entity = factories.payment_entity(order)
-    db.session.expunge_all()
-    if not rules_on:
-        listeners.remove(on_history)
-    seen = []
+    ids = []
+    for n in range(count):
+        message = queue_message("test_message", to=f"ops{n}@bench.test", key=f"bench:{n}", audience="staff")
+        db.session.flush()
+        ids.append(message.id)
+    db.session.commit()
+    return ids
 
-    def count(*_args):
-        seen.append(1)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+def through_the_outbox(ids: list[int]) -> float:
+    from portal.notifications.services import send_message_now
+
     start = time.perf_counter()
-    try:
-        apply_gateway_payment(entity, actor=Actor.gateway())
-    finally:
-        elapsed = time.perf_counter() - start
-        event.remove(db.engine, "before_cursor_execute", count)
-        if not rules_on:
-            listeners.append(on_history)
-    return elapsed, len(seen)
+    outcomes = [send_message_now(message_id) for message_id in ids]
+    elapsed = time.perf_counter() - start
+    assert outcomes.count("sent") == len(ids), outcomes[:5]
+    return len(ids) / elapsed
 
 
-def rendering(rounds: int) -> dict[str, float]:
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.notifications.models import OutboxMessage
-    from portal.notifications.rendering import render
-
-    times: dict[str, list[float]] = {}
-    for message in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id).limit(rounds)).all():
-        start = time.perf_counter()
-        render(message)
-        times.setdefault(message.kind, []).append(time.perf_counter() - start)
-    return {kind: statistics.median(values) for kind, values in sorted(times.items())}
+def bare_smtp(port: int, count: int, raw: bytes) -> float:
+    start = time.perf_counter()
+    for n in range(count):
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.sendmail("billing@bench.test", [f"ops{n}@bench.test"], raw)
+    return count / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(Path(tmp))
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
+        if url.startswith("postgresql"):
+            from bench.scratch import ensure_database
+            from portal.config import normalise_database_url
+
+            ensure_database(url)
+            url = normalise_database_url(url)
+        app = make_app(url, f"smtp://127.0.0.1:{port}")
         with app.app_context():
             from portal.extensions import db
-            from portal.history.services import LISTENERS
-            from tests import factories
+            from portal.notifications.mailer import build
+            from portal.notifications.models import OutboxMessage
+            from portal.notifications.rendering import render
 
-            db.create_all()
-            factories.staff("admin")
-            factories.staff("finance")
-            results = {True: [], False: []}
-            for n in range(args.rounds):
-                rules_on = n % 2 == 0
-                results[rules_on].append(one_payment(factories, LISTENERS, rules_on))
-            for rules_on, label in ((False, "rules off"), (True, "rules on ")):
-                wall = statistics.median(t for t, _ in results[rules_on]) * 1000
-                sql = statistics.median(s for _, s in results[rules_on])
-                print(f"{label}: {wall:6.2f} ms and {sql:.0f} statements per captured payment")
-            print("render() per kind (median):")
-            for kind, seconds in rendering(args.rounds).items():
-                print(f"  {kind:24s} {seconds * 1000:7.2f} ms")
+            ids = queue(args.messages)
+            outbox = through_the_outbox(ids)
+            email = build(render(db.session.get(OutboxMessage, ids[0])), to="ops@bench.test")
+            raw = email.message().as_bytes(linesep="\r\n")  # as Flask-Mailman's SMTP backend sends it
+        floor = bare_smtp(port, args.messages, raw)
+    finally:
+        controller.stop()
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"outbox send, {args.messages} messages, {database}: {outbox:,.0f} messages/s through the outbox")
+    print(f"bare smtplib (same message, one connection each): {floor:,.0f} messages/s")
+    print(f"outbox / bare: {outbox / floor:.0%}")
 
 
 if __name__ == "__main__":

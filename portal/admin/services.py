@@ -14,6 +14,8 @@ from sqlalchemy import func, literal, select, union_all
 
 from portal.extensions import db
 from portal.invoices.models import Invoice
+from portal.notifications.models import OutboxMessage
+from portal.notifications.queries import failed_messages
 from portal.orders.models import Order
 from portal.orders.status import OrderStatus
 from portal.payments.models import Payment
@@ -135,6 +137,7 @@ def attention() -> dict:
         "stuck_refunds": _panel(stuck, Refund.created_at),
         "paid_without_invoice": _panel(no_invoice, Order.created_at),
         "over_refunded": _panel(over_refunded_payments(), Payment.updated_at),
+        "failed_messages": _panel(failed_messages(), OutboxMessage.created_at),
     }
 
 

@@ -23,11 +23,26 @@ def init_app(app) -> None:
 
     mailer.init_app(app)
     app.cli.add_command(outbox_cli)
+    _register_template_helpers(app)
     _register_routes(app)
     for name in CATALOGUE_MODULES:
         module = _optional_module(f"{__name__}.{name}")
         if module is not None and hasattr(module, "init_app"):
             module.init_app(app)
+
+
+STATUS_TONES = {"sent": "ok", "queued": "wait", "failed": "bad", "not_sent": "muted"}
+
+
+def _register_template_helpers(app) -> None:
+    from portal.notifications.kinds import label_for
+    from portal.notifications.queries import order_messages
+
+    app.jinja_env.filters["message_kind"] = label_for
+    app.jinja_env.globals.update(
+        outbox_tone=lambda status: STATUS_TONES.get(str(status), "muted"),
+        outbox_messages_for_order=order_messages,  # notifications/_messages.html, on the order page
+    )
 
 
 def _register_routes(app) -> None:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 Attachment = tuple[str, bytes, str]  # (filename, data, mimetype)
 
 
+class RetryLater(Exception):
+    """Raised by a kind's `context` or `attachments` when what the message needs is not there *yet* (say, an
+    invoice still being issued): the attempt counts as a transient failure — backoff, then `failed` after
+    OUTBOX_MAX_ATTEMPTS — instead of failing the message at once as any other exception does."""
+
+
 def _no_context(message: OutboxMessage) -> dict:
     return {}
 

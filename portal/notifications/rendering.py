@@ -4,7 +4,8 @@
 so the portal previews exactly what went out. Any failure — an unknown kind, a context or attachment
 callable that raises, a template that does not exist or does not render — becomes one `RenderError`
 carrying the original error's text; the send job marks the message failed with it (no retry: a broken
-template stays broken until someone fixes it and resends).
+template stays broken until someone fixes it and resends) — unless the kind raised RetryLater, which is
+retried with backoff like an SMTP failure.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from portal.notifications.kinds import KINDS, Attachment
+from portal.notifications.kinds import KINDS, Attachment, RetryLater
 from portal.notifications.models import OutboxMessage
 
 SUBJECT_MAX = 255
 
 
 class RenderError(Exception):
-    """The message cannot be rendered; str(error) names what failed."""
+    """The message cannot be rendered; str(error) names what failed. `transient`: the kind raised
+    RetryLater, so a later attempt may succeed."""
+
+    def __init__(self, text: str, *, transient: bool = False):
+        super().__init__(text)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ def render(message: OutboxMessage) -> Rendered:
         attachments = list(kind.attachments(message))
     except RenderError:
         raise
+    except RetryLater as exc:
+        raise RenderError(f"not ready: {exc}", transient=True) from exc
     except Exception as exc:  # any error in the kind's code or templates fails this message, nothing else
         raise RenderError(f"{type(exc).__name__}: {exc}") from exc
     return Rendered(subject=subject, text=text, html=html, attachments=attachments)

@@ -61,7 +61,7 @@ def send_message_now(message_id: int) -> str:
         rendered = render(message)
     except RenderError as exc:
         db.session.rollback()
-        return record(claim, error=str(exc), permanent=True)
+        return record(claim, error=str(exc), permanent=not exc.transient)
     db.session.rollback()  # rendering only reads: end its transaction before talking to the network
     if not mailer.configured():
         return record(claim, rendered=rendered, delivered=False)

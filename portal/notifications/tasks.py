@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.extensions import db
 from portal.jobs import crontab, enqueue, job, schedule
 from portal.notifications import services
 
@@ -19,15 +20,11 @@ def send_due_messages() -> int:
     ids = services.due_message_ids()
     for message_id in ids:
         enqueue(send_message, message_id)
-    from portal.extensions import db
-
     db.session.commit()  # the enqueues wait for the end of the read transaction
     return len(ids)
 
 
 def enqueue_send(message) -> None:
     """outbox.queue_message's hook: the row is flushed for its id; the job is sent when the caller commits."""
-    from portal.extensions import db
-
     db.session.flush()
     enqueue(send_message, message.id)
