@@ -160,8 +160,9 @@ def test_without_auto_invoice_the_receipt_waits_for_finance_to_issue_the_invoice
     assert message.status == "not_sent" and message.attachments[0]["filename"].startswith("INV-")
 
 
-def test_a_receipt_whose_invoice_is_a_draft_is_refused_not_sent_bare(app, make):
+def test_a_receipt_whose_invoice_is_a_draft_waits_and_is_retried_not_sent_bare(app, make):
     from portal.invoices.services import create_invoice
+    from portal.notifications.services import resend
 
     order, _ = make.paid_order()
     message = receipts()[0]
@@ -171,6 +172,10 @@ def test_a_receipt_whose_invoice_is_a_draft_is_refused_not_sent_bare(app, make):
     create_invoice(order.id, actor=ACTOR, issue=False)
     with pytest.raises(DocumentNotReady):
         invoice_attachment(db.session.get(OutboxMessage, message.id))
+    resend(message.id)  # the send job runs (immediate mode): a transient failure, retried with backoff
+    db.session.expire_all()
+    retried = db.session.get(OutboxMessage, message.id)
+    assert retried.status == "queued" and retried.next_attempt_at and "not issued yet" in retried.last_error
 
 
 def test_order_placed_carries_a_pay_link_while_unpaid_and_none_once_paid(app, make):
