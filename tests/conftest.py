@@ -128,3 +128,15 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def jobs_wait_for_a_worker():
+    """Background jobs are queued (in memory) and not run, as before a worker picks them up. For tests of what a
+    request or command does by itself: in immediate mode the outbox's send jobs (which render and store the PDFs
+    they attach) would run inside it."""
+    from portal.jobs import huey
+
+    huey.immediate = False
+    yield huey
+    huey.immediate = True

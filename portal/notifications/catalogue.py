@@ -4,7 +4,8 @@ are given and what it attaches. Registered at import (rules.init_app imports thi
 Templates: templates/mail/<kind>.subject.txt, <kind>.txt and <kind>.html. The context is built at send time from
 the rows the message links (order, payment, refund, customer) plus the JSON `context` written with it, so a
 message renders the same wherever the worker runs. Attachments are loaded at send time too: a receipt whose
-invoice is not issued yet raises DocumentNotReady, and the send is retried later rather than sent without it.
+invoice is not issued yet issues it (as invoices/hooks.py would a moment later), and one that cannot have it
+yet raises DocumentNotReady (a RetryLater): the send is retried later rather than sent without its invoice.
 
 Transactional (always sent; no unsubscribe link): order placed, payment received, order cancelled / expired,
 refund initiated / processed — they are records of money and of the contract, which a customer must get.
@@ -21,14 +22,15 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.notifications.kinds import Kind, register
+from portal.notifications.kinds import Kind, RetryLater, register
 from portal.notifications.models import Audience
 
 PAY_SALT = "notifications.pay"
 
 
-class DocumentNotReady(RuntimeError):
-    """The message's document (invoice, credit note) is not issued yet: retry the send later."""
+class DocumentNotReady(RetryLater):
+    """The message's document (the receipt's invoice) is not issued yet: the send is retried with the outbox's
+    backoff (then `failed` after OUTBOX_MAX_ATTEMPTS, and a resend once the document exists attaches it)."""
 
 
 # ---------------------------------------------------------------- links
@@ -177,9 +179,8 @@ def refund_context(message) -> dict:
 def invoice_attachment(message) -> list[tuple[str, bytes, str]]:
     """The paid order's invoice PDF (rendered and stored on first use by invoices.services.pdf_bytes).
 
-    Without one (invoicing off, or a draft waiting for finance): DocumentNotReady, so the message fails with
-    that reason in /admin/outbox and a resend once the invoice exists attaches it — never a receipt silently
-    without its invoice."""
+    Without one (a draft waiting for finance): DocumentNotReady, retried with backoff until the invoice is
+    issued — never a receipt silently without its invoice."""
     from portal.invoices.services import invoice_pdf_for_order
 
     if not message.order_id:

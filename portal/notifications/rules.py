@@ -26,6 +26,7 @@ from portal.notifications.outbox import queue_message
 from portal.notifications.preferences import wants_updates
 
 STAFF_ROLES = (Role.ADMIN, Role.FINANCE)
+PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
 def customer_message(kind: str, order, key: str, *, payment=None, refund=None, context: dict | None = None):
@@ -86,10 +87,25 @@ def order_placed(order, event) -> None:
     customer_message("order_placed", order, f"order_placed:order:{order.id}")
 
 
-def order_paid(order, event) -> None:
+def receipt(order) -> None:
     payment = _latest_settled_payment(order)
     customer_message("payment_received", order, f"payment_received:order:{order.id}", payment=payment)
+
+
+def order_paid(order, event) -> None:
+    """The receipt (when invoices are issued automatically: else when finance issues it) and the staff alert."""
+    if current_app.config.get("AUTO_INVOICE", True):
+        receipt(order)
+    payment = _latest_settled_payment(order)
     staff_message("staff_new_paid_order", f"staff_new_paid_order:order:{order.id}", order=order, payment=payment)
+
+
+def invoice_issued(invoice, event) -> None:
+    """With AUTO_INVOICE off the receipt waits for its invoice; the same key, so never a second receipt (a
+    re-issue after a void, or an automatic invoice whose receipt the payment already wrote)."""
+    order = invoice.order
+    if order.status in PAID_STATES:
+        receipt(order)
 
 
 def order_closed(order, event) -> None:
@@ -138,6 +154,7 @@ def dispute_opened(dispute, event) -> None:
 RULES = {
     ("order", "create", "pending"): order_placed,
     ("order", "transition", "paid"): order_paid,
+    ("invoice", "transition", "issued"): invoice_issued,
     ("order", "transition", "cancelled"): order_closed,
     ("order", "transition", "expired"): order_closed,
     ("order", "transition", "shipped"): goods_moved,

@@ -52,14 +52,9 @@ def statements():
 
 
 @pytest.fixture(autouse=True)
-def _messages_wait_for_the_worker():
+def _messages_wait_for_the_worker(jobs_wait_for_a_worker):
     """A request writes its outbox rows (portal/notifications); their send job runs on the worker, not in the
-    request. Immediate mode would run it inside the counted request, so here the jobs queue in memory instead."""
-    from portal.jobs import huey
-
-    huey.immediate = False
-    yield
-    huey.immediate = True
+    request: counted here is the request alone."""
 
 
 def warm(api) -> None:

@@ -13,7 +13,7 @@ def count(db, *where):
     return db.session.scalar(select(func.count(Invoice.id)).where(*where))
 
 
-def test_missing_issues_invoices_and_renders_pdfs(runner, paid, db, no_auto_invoice):
+def test_missing_issues_invoices_and_renders_pdfs(runner, paid, db, no_auto_invoice, jobs_wait_for_a_worker):
     for _ in range(3):
         paid()
     result = runner.invoke(args=["invoices", "generate", "--missing"])

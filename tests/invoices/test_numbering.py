@@ -65,7 +65,9 @@ def test_a_rolled_back_number_is_taken_again(db):
     assert next_sequence("invoice", "2026-27") == 2
 
 
-def test_twenty_concurrent_issues_get_twenty_consecutive_numbers(postgres, paid, no_auto_invoice):
+def test_twenty_concurrent_issues_get_twenty_consecutive_numbers(
+    postgres, paid, no_auto_invoice, jobs_wait_for_a_worker
+):
     order_ids = [paid().id for _ in range(20)]
     start, errors = threading.Barrier(20), []
 

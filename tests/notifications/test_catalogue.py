@@ -31,6 +31,11 @@ ACTOR = Actor.system("test")
 MONEY = re.compile(r"₹\d[\d,]*\.\d\d")
 
 
+def receipts() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "payment_received")))
+
+
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -141,17 +146,36 @@ def test_a_receipt_sent_before_the_hook_issues_the_invoice_itself(app, make):
     assert order.number in pdf_text(data)
 
 
-def test_a_receipt_without_an_invoice_is_refused_not_sent_bare(app, make):
+def test_without_auto_invoice_the_receipt_waits_for_finance_to_issue_the_invoice(app, make):
+    from portal.invoices.services import issue_invoice
+
     app.config["AUTO_INVOICE"] = False
     try:
-        make.paid_order()
-        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "payment_received"))
-        with pytest.raises(DocumentNotReady):
-            invoice_attachment(message)
-        db.session.refresh(message)
-        assert message.status == "failed" and "not issued yet" in message.last_error
+        order, _ = make.paid_order()
+        assert receipts() == []
+        issue_invoice(order.id, actor=ACTOR)
     finally:
         app.config["AUTO_INVOICE"] = True
+    [message] = receipts()
+    assert message.status == "not_sent" and message.attachments[0]["filename"].startswith("INV-")
+
+
+def test_a_receipt_whose_invoice_is_a_draft_waits_and_is_retried_not_sent_bare(app, make):
+    from portal.invoices.services import create_invoice
+    from portal.notifications.services import resend
+
+    order, _ = make.paid_order()
+    message = receipts()[0]
+    invoice = order.invoice
+    db.session.delete(invoice)  # as if finance had made a draft instead of the automatic invoice
+    db.session.commit()
+    create_invoice(order.id, actor=ACTOR, issue=False)
+    with pytest.raises(DocumentNotReady):
+        invoice_attachment(db.session.get(OutboxMessage, message.id))
+    resend(message.id)  # the send job runs (immediate mode): a transient failure, retried with backoff
+    db.session.expire_all()
+    retried = db.session.get(OutboxMessage, message.id)
+    assert retried.status == "queued" and retried.next_attempt_at and "not issued yet" in retried.last_error
 
 
 def test_order_placed_carries_a_pay_link_while_unpaid_and_none_once_paid(app, make):
