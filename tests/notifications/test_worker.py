@@ -1,5 +1,5 @@
 """A real worker process on Redis sends what the app queued: `flask jobs worker` in a subprocess, the queue in
-Redis database 3, the test database and the in-process SMTP server shared with it."""
+Redis (database 3, or TEST_JOBS_REDIS_URL), the test database and the in-process SMTP server shared with it."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from portal.notifications.models import Audience, MessageStatus
 from portal.notifications.outbox import queue_message
 from tests.notifications.helpers import fresh
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL") or "redis://127.0.0.1:6379/3"
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60  # an upper bound on waiting, not a timing assertion
 
@@ -37,11 +37,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not _redis_answers(), reason=
 
 @pytest.fixture
 def redis_queue(app):
+    """The queue in Redis for this test. Test runs that share the Redis database (two checkouts at once) take
+    turns under a Redis lock: one run's worker would otherwise take the other's jobs, for a row it cannot see."""
+    lock = redis.Redis.from_url(REDIS_URL).lock("portal-tests:jobs-worker", timeout=300, blocking_timeout=600)
+    assert lock.acquire(), "another test run held the worker-suite lock for 10 minutes"
     configure(SimpleNamespace(config={"JOBS_BACKEND": REDIS_URL, "JOBS_IMMEDIATE": False}))
     huey.flush()
-    yield huey
-    huey.flush()
-    configure(app)
+    try:
+        yield huey
+    finally:
+        huey.flush()
+        configure(app)
+        lock.release()
 
 
 @pytest.fixture
