@@ -495,3 +495,32 @@ def url_builder(endpoint: str, args, **fixed):
         return url_for(endpoint, **{k: v for k, v in merged.items() if v not in (None, "")})
 
     return link
+
+
+@dataclass
+class NumberedPage:
+    """One page of a small log (webhook events, outbox messages) paged by number, with its total."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def numbered_page(query, order, page: int, per_page: int) -> NumberedPage:
+    """Page `page` of `query` in `order` (a tuple of columns), with the total count of its rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    return NumberedPage(list(rows), total, page, per_page)

@@ -7,8 +7,6 @@ Each thread is its own request: its own app context, session and connection.
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -16,33 +14,11 @@ from portal.history.models import HistoryEvent
 from portal.history.services import Actor
 from portal.payments.services import apply_gateway_payment
 from portal.refunds.settlement import apply_gateway_refund
+from tests.helpers import run_together
 from tests.webhooks import payloads
 
 THREADS = 6
 ROUNDS = 3
-
-
-def run_together(app, job, n: int = THREADS) -> list:
-    """Start `n` copies of `job` at one instant, each in its own thread and app context; their results."""
-    barrier, results = threading.Barrier(n), [None] * n
-
-    def worker(index):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[index] = job()
-            except Exception as exc:  # a crash is a result the test asserts on
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def transitions(entity_type: str, entity_id: int) -> list[tuple[str, str]]:
@@ -65,7 +41,9 @@ def test_one_capture_applied_at_once_by_return_page_and_webhook_writes_each_tran
         captured = dict(authorized, status="captured", captured=True, fee=236, tax=36)
         apply_gateway_payment(authorized, actor=Actor.gateway())
 
-        results = run_together(app, lambda e=captured: apply_gateway_payment(dict(e), actor=Actor.gateway()).payment.id)
+        results = run_together(
+            app, lambda e=captured: apply_gateway_payment(dict(e), actor=Actor.gateway()).payment.id, THREADS
+        )
 
         assert all(isinstance(r, int) for r in results), results
         db.session.expire_all()
@@ -82,7 +60,8 @@ def test_one_refund_processed_at_once_by_two_deliveries_writes_its_transition_on
         refund_id = apply_gateway_refund(pending, actor=Actor.gateway()).id
         processed = dict(pending, status="processed")
 
-        results = run_together(app, lambda e=processed: apply_gateway_refund(dict(e), actor=Actor.gateway()).id)
+        refund = lambda e=processed: apply_gateway_refund(dict(e), actor=Actor.gateway()).id  # noqa: E731
+        results = run_together(app, refund, THREADS)
 
         assert results == [refund_id] * THREADS, results
         db.session.expire_all()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.inputs import db_int
+from portal.listing import NumberedPage, numbered_page
 from portal.notifications.kinds import KINDS, label_for
 from portal.notifications.models import MessageStatus, OutboxMessage
 
@@ -71,36 +72,10 @@ def filtered(filters: Filters):
     return query
 
 
-@dataclass
-class Page:
-    items: list[OutboxMessage]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max((self.total + self.per_page - 1) // self.per_page, 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def list_messages(filters: Filters) -> Page:
+def list_messages(filters: Filters) -> NumberedPage:
     """One page of the filtered outbox, newest first."""
-    query = filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(
-        query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
-    )
-    return Page(list(rows), total, filters.page, filters.per_page)
+    order = (OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    return numbered_page(filtered(filters), order, filters.page, filters.per_page)
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.inputs import db_int
-from portal.listing import day_range_clauses, lenient_date
+from portal.listing import NumberedPage, day_range_clauses, lenient_date, numbered_page
 from portal.timeutil import to_local
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
@@ -102,36 +102,10 @@ def filtered(filters: Filters):
     return query
 
 
-@dataclass
-class Page:
-    items: list[WebhookEvent]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max((self.total + self.per_page - 1) // self.per_page, 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def list_events(filters: Filters) -> Page:
+def list_events(filters: Filters) -> NumberedPage:
     """One page of the filtered log, newest first."""
-    query = filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(
-        query.order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
-    )
-    return Page(list(rows), total, filters.page, filters.per_page)
+    order = (WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
+    return numbered_page(filtered(filters), order, filters.page, filters.per_page)
 
 
 def event_types() -> list[str]:

@@ -7,35 +7,13 @@ the same test with the database's one write lock serialising the claims.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 from portal.extensions import db
 from portal.notifications import services
 from portal.notifications.models import MessageStatus
+from tests.helpers import run_together
 from tests.notifications.helpers import fresh, queue_test_message
-
-
-def run_together(app, job, count: int) -> list:
-    """`job()` in `count` threads, each in its own app context (own session), released by one barrier."""
-    barrier, results = threading.Barrier(count), [None] * count
-
-    def worker(index):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[index] = job()
-            except Exception as exc:  # a crash is a result the test asserts on
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def _queued_message() -> int:
