@@ -105,6 +105,14 @@ def parse_id(text: str, name: str, errors: dict, message: str = "No such record.
     return number
 
 
+def clamped_int(text: str | None, default: int, low: int, high: int) -> int:
+    """A query-string number held to [low, high]; `default` for anything that is not a whole number."""
+    try:
+        return min(max(int(text), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
 def page_number(text: str | None) -> int:
     """A `page` from the query string: a number in 1..DB_INT_MAX, else page 1 (a shared URL stays usable)."""
     return db_int(text) or 1

@@ -8,20 +8,13 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.inputs import db_int
-from portal.listing import NumberedPage, numbered_page
+from portal.listing import NumberedPage, clamped_int, numbered_page
 from portal.notifications.kinds import KINDS, label_for
 from portal.notifications.models import MessageStatus, OutboxMessage
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
 ORDER_MESSAGES_LIMIT = 50
-
-
-def _int(text: str | None, default: int, low: int, high: int) -> int:
-    try:
-        return min(max(int(text), low), high)
-    except (TypeError, ValueError):
-        return default
 
 
 @dataclass(frozen=True)
@@ -41,8 +34,8 @@ class Filters:
             kind=args.get("kind", "").strip()[:40],
             recipient=args.get("recipient", "").strip()[:255],
             order=db_int(args.get("order", "").strip()),  # None for anything not a storable id
-            page=_int(args.get("page"), 1, 1, 100000),
-            per_page=_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
+            page=clamped_int(args.get("page"), 1, 1, 100000),
+            per_page=clamped_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
         )
 
     def args(self, **changes) -> dict:

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.inputs import db_int
-from portal.listing import NumberedPage, day_range_clauses, lenient_date, numbered_page
+from portal.listing import NumberedPage, clamped_int, day_range_clauses, lenient_date, numbered_page
 from portal.timeutil import to_local
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 
@@ -36,13 +36,6 @@ CSV_COLUMNS = (
 )
 
 
-def _int(text: str | None, default: int, low: int, high: int) -> int:
-    try:
-        return min(max(int(text), low), high)
-    except (TypeError, ValueError):
-        return default
-
-
 @dataclass(frozen=True)
 class Filters:
     status: str = ""
@@ -62,8 +55,8 @@ class Filters:
             q=args.get("q", "").strip()[:80],
             date_from=lenient_date(args.get("from")),
             date_to=lenient_date(args.get("to")),
-            page=_int(args.get("page"), 1, 1, 100000),
-            per_page=_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
+            page=clamped_int(args.get("page"), 1, 1, 100000),
+            per_page=clamped_int(args.get("per_page"), PER_PAGE, 1, MAX_PER_PAGE),
         )
 
     def args(self, **changes) -> dict:
