@@ -49,7 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature package plugs itself in (blueprints, CLI groups, hooks) through `init_app`."""
-    from portal import api, gateway, jobs, notifications, sandbox, site
+    from portal import api, cart, catalog, gateway, jobs, notifications, sandbox, site, stock, vendors
     from portal.admin import routes as admin
     from portal.auth import routes as auth
     from portal.checkout import routes as checkout
@@ -65,6 +65,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     # gateway first: the sandbox, API and webhooks use the adapter it builds.
     for feature in (gateway, sandbox, api, webhooks, orders, payments, refunds, invoices, checkout):
+        feature.init_app(app)
+    # The marketplace: catalogue and vendors, the cart and multi-vendor checkout, stock reservations.
+    for feature in (catalog, vendors, cart, stock):
         feature.init_app(app)
     notifications.init_app(app)  # the outbox: mailer, send job and sweep, /admin/outbox, `flask outbox`
 

@@ -163,6 +163,8 @@ def load_config(app, config_class: type[Config]) -> None:
         ),
         PUBLIC_BASE_URL=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         ORDER_PAYMENT_TTL_MINUTES=env_int("ORDER_PAYMENT_TTL_MINUTES", 1440),
+        # A checkout's stock reservations lapse after this (portal/stock); the checkout expires with them.
+        RESERVATION_TTL_MINUTES=env_int("RESERVATION_TTL_MINUTES", 30),
         # New orders' capture mode (Razorpay's payment_capture): auto, or manual for finance's Capture action.
         PAYMENT_CAPTURE=env_choice("PAYMENT_CAPTURE", "auto", ("auto", "manual")),
         DEFAULT_CURRENCY=env_currency("DEFAULT_CURRENCY", "INR"),

@@ -94,7 +94,7 @@ def _pages_with_every_action(app, make, sandbox, monkeypatch) -> list[str]:
         return ingest(body, headers).event_pk
 
     pending = make.order()
-    physical, _ = make.paid_order(products=[make.product(kind="physical")])
+    physical, _ = make.paid_order(products=[make.product(kind="good")])
     _, captured = pay_through_sandbox(sandbox)
     sandbox.set_faults(down=True)
     refund = create_refund(captured.id, amount=100, reason="goodwill", actor=Actor.system("test"))

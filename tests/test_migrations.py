@@ -95,7 +95,7 @@ def test_the_never_reuse_ids_revision_keeps_every_row_on_a_populated_sqlite_data
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade", "0002"]).exit_code == 0
         orders = _orders_at_0002(count=3)
-        items = db.session.query(OrderItem).count()
+        items = db.session.execute(text("SELECT count(*) FROM order_items")).scalar()  # 0002's columns, not the model's
         db.session.remove()
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
         assert [o.id for o in db.session.query(Order).order_by(Order.id)] == orders

@@ -68,7 +68,7 @@ def seed(orders: int) -> tuple[str, int, int]:
 
     customer, _ = upsert_user("bench.customer@example.test", "bench-password-1", "customer", name="Bench Customer")
     course = Product(sku="BENCH-1", title="Bench course", price=149900, kind="course", tax_rate_bp=1800)
-    kit = Product(sku="BENCH-2", title="Bench kit", price=49900, kind="physical", tax_rate_bp=1800)
+    kit = Product(sku="BENCH-2", title="Bench kit", price=49900, kind="good", tax_rate_bp=1800)
     db.session.add_all([course, kit])
     db.session.commit()
     order = None

@@ -43,10 +43,10 @@ PRODUCTS = [  # sku, title, price (paise, ex-tax), kind
     ("RS-320", "Rust Systems Programming", 599900, "course"),
     ("AND-230", "Android with Kotlin", 449900, "course"),
     ("CLD-240", "Cloud Architecture on a Budget", 549900, "course"),
-    ("BK-PY", "Python Handbook (print)", 89900, "physical"),
-    ("KIT-IOT", "IoT Starter Kit", 249900, "physical"),
-    ("MUG-01", "Developer Mug", 49900, "physical"),
-    ("TEE-01", "Course T-shirt", 69900, "physical"),
+    ("BK-PY", "Python Handbook (print)", 89900, "good"),
+    ("KIT-IOT", "IoT Starter Kit", 249900, "good"),
+    ("MUG-01", "Developer Mug", 49900, "good"),
+    ("TEE-01", "Course T-shirt", 69900, "good"),
 ]
 FIRST = ["Aarav", "Vivaan", "Aditya", "Ananya", "Diya", "Ishaan", "Kavya", "Meera", "Priya", "Rohan", "Saanvi", "Arjun"]
 LAST = ["Sharma", "Verma", "Iyer", "Reddy", "Nair", "Gupta", "Patel", "Khan", "Das", "Mehta", "Rao", "Singh"]
@@ -256,7 +256,7 @@ class Shop:
         subtotal = sum(PRODUCTS[p][2] for p in lines)
         tax = sum((PRODUCTS[p][2] * TAX_BP + 5000) // 10000 for p in lines)
         total = subtotal + tax
-        physical = any(PRODUCTS[p][3] == "physical" for p in lines)
+        physical = any(PRODUCTS[p][3] == "good" for p in lines)
         status = self.status(at)
         for p in lines:
             sku, title, price, kind = PRODUCTS[p]
@@ -396,7 +396,7 @@ def products(conn) -> None:
             "INSERT INTO products (id, sku, title, description, kind, price, currency, tax_rate_bp, hsn_sac, active,"
             " stock, created_at, updated_at) VALUES (%s,%s,%s,'',%s,%s,'INR',1800,'999293',true,%s,%s,%s)",
             [
-                (n, sku, title, kind, price, 1000 if kind == "physical" else None, now, now)
+                (n, sku, title, kind, price, 1000 if kind == "good" else None, now, now)
                 for n, (sku, title, price, kind) in enumerate(PRODUCTS, 1)
             ],
         )

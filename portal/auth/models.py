@@ -19,9 +19,10 @@ class Role(StrEnum):
     VIEWER = "viewer"
     FINANCE = "finance"
     ADMIN = "admin"
+    VENDOR = "vendor"  # a vendor's staff: signs in to the portal, sees and acts on its own vendor's data only
 
 
-STAFF_RANK = {Role.VIEWER: 1, Role.FINANCE: 2, Role.ADMIN: 3}
+STAFF_RANK = {Role.VIEWER: 1, Role.FINANCE: 2, Role.ADMIN: 3}  # vendors rank outside: see is_vendor
 
 
 class User(UserMixin, Timestamps, db.Model):
@@ -41,8 +42,10 @@ class User(UserMixin, Timestamps, db.Model):
     last_login_at: Mapped[datetime | None]
     # Opted out of non-transactional messages (shipping updates, payment reminders): portal/notifications/preferences.py
     updates_opted_out_at: Mapped[datetime | None]
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"), index=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    vendor = relationship("Vendor")
 
     def set_password(self, password: str) -> None:
         # scrypt (werkzeug's default): memory-hard, salted.
@@ -61,11 +64,17 @@ class User(UserMixin, Timestamps, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF_RANK
+        """Signs in to the portal: the ranked staff roles, and vendors' staff (scoped to their vendor)."""
+        return self.role in STAFF_RANK or self.is_vendor
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.role == Role.VENDOR and self.vendor_id is not None
 
     def has_role(self, minimum: str) -> bool:
-        """Staff roles are ordered: admin ⊃ finance ⊃ viewer."""
-        return self.is_staff and STAFF_RANK[Role(self.role)] >= STAFF_RANK[Role(minimum)]
+        """Staff roles are ordered: admin ⊃ finance ⊃ viewer. A vendor holds none of them: the routes open to
+        vendors say so (portal.vendors.scope) and show them their own vendor's data only."""
+        return self.role in STAFF_RANK and STAFF_RANK[Role(self.role)] >= STAFF_RANK[Role(minimum)]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

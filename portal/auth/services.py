@@ -9,6 +9,7 @@ import redis
 from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.models import ApiToken, Role, User, hash_token
 from portal.auth.throttle import login_throttle
@@ -17,8 +18,8 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 # A real hash to compare against when the email is unknown, so timing does not reveal accounts.
-_DUMMY = User(password_hash="")
-_DUMMY.set_password(secrets.token_hex(8))
+# Only the hash: a User instance here would configure every mapper before all models are imported.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
 
 
 class InvalidCredentials(Exception):
@@ -57,7 +58,7 @@ def authenticate(email: str, password: str, *, staff: bool | None = None) -> Use
     """The active user with this email and password (optionally only staff or only customers)."""
     user = find_user(email)
     if user is None:
-        _DUMMY.check_password(password)
+        check_password_hash(_DUMMY_HASH, password)
         raise InvalidCredentials
     if not user.check_password(password) or not user.active:
         raise InvalidCredentials

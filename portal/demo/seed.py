@@ -111,9 +111,7 @@ def seed_catalogue() -> list[Product]:
         for sku, title, price in COURSES
     ]
     products += [
-        Product(
-            sku=sku, title=title, price=price, kind=ProductKind.PHYSICAL, hsn_sac="4901", tax_rate_bp=1200, stock=stock
-        )
+        Product(sku=sku, title=title, price=price, kind=ProductKind.GOOD, hsn_sac="4901", tax_rate_bp=1200, stock=stock)
         for sku, title, price, stock in GOODS
     ]
     db.session.add_all([p for p in products if p.sku not in existing])

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,12 +69,23 @@ class Order(Timestamps, db.Model):
     billing_address: Mapped[str | None] = mapped_column(Text)
     billing_state: Mapped[str | None] = mapped_column(String(60))
     billing_gstin: Mapped[str | None] = mapped_column(String(15))
+    # Marketplace: the vendor whose order this is (None = the house), and the checkout it came from.
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"), index=True)
+    checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id", ondelete="RESTRICT"), index=True)
+    # Shipping (the fulfilment machine): set when the order moves to `shipped`.
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    tracking_number: Mapped[str | None] = mapped_column(String(80))
 
     customer = relationship("User", lazy="joined", innerjoin=True)
+    vendor = relationship("Vendor")
+    checkout = relationship("Checkout", back_populates="orders")
+    allocations = relationship("PaymentAllocation", back_populates="order", order_by="PaymentAllocation.id")
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )
-    payments = relationship("Payment", back_populates="order", order_by="Payment.id")
+    # Every payment that paid (part of) this order: through the allocation rows, so a checkout's one payment
+    # shows on each vendor order it paid. Read-only: a payment is linked by creating its allocation.
+    payments = relationship("Payment", secondary="payment_allocations", order_by="Payment.id", viewonly=True)
     refunds = relationship("Refund", back_populates="order", order_by="Refund.id", viewonly=True)
     invoices = relationship("Invoice", back_populates="order", order_by="Invoice.id")
 
@@ -121,9 +132,20 @@ trigram_index("ix_orders_billing_name_trgm", func.lower(Order.billing_name), "bi
 trigram_index("ix_orders_billing_email_trgm", Order.billing_email, "billing_email_trgm")
 
 
+class LineType(StrEnum):
+    ITEM = "item"  # a course, good or service sold
+    RENTAL = "rental"  # a rented item for rental_start..rental_end (days × daily price)
+    DEPOSIT = "deposit"  # a rental's refundable security deposit (no GST)
+    FEE = "fee"  # a charge of its own (delivery, damages kept from a deposit)
+
+
 class OrderItem(db.Model):
     __tablename__ = "order_items"
-    __table_args__ = tuple(non_negative("unit_price", "quantity", "tax_rate_bp", "taxable_amount", "tax_amount"))
+    __table_args__ = (
+        *non_negative("unit_price", "quantity", "tax_rate_bp", "taxable_amount", "tax_amount", "returned_quantity"),
+        one_of("line_type", LineType),
+        CheckConstraint("returned_quantity <= quantity", name="returned_at_most_sold"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -137,6 +159,11 @@ class OrderItem(db.Model):
     tax_rate_bp: Mapped[int]
     taxable_amount: Mapped[int]  # unit_price × quantity
     tax_amount: Mapped[int]
+    line_type: Mapped[str] = mapped_column(String(10), default=LineType.ITEM, server_default=LineType.ITEM)
+    options: Mapped[list | None] = mapped_column(JSON)  # [{"code", "label", "price"}] chosen, snapshot
+    rental_start: Mapped[date | None] = mapped_column(Date)
+    rental_end: Mapped[date | None] = mapped_column(Date)
+    returned_quantity: Mapped[int] = mapped_column(default=0, server_default="0")  # units come back (restocked)
 
     order: Mapped[Order] = relationship(back_populates="items")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -30,7 +30,10 @@ class Payment(Timestamps, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    # The order it pays, for a single order; NULL for a checkout's payment, which pays several vendor orders
+    # (checkout_id). Either way, `allocations` say which order each part of the money paid.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id", ondelete="RESTRICT"), index=True)
     gateway_payment_id: Mapped[str] = mapped_column(String(40), unique=True)
     amount: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
@@ -48,7 +51,11 @@ class Payment(Timestamps, db.Model):
     captured_at: Mapped[datetime | None]
     gateway_data: Mapped[dict | None] = mapped_column(JSON)  # last payment entity seen from the gateway
 
-    order = relationship("Order", back_populates="payments")
+    order = relationship("Order")
+    checkout = relationship("Checkout")
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", order_by="PaymentAllocation.id", cascade="all, delete-orphan"
+    )
     refunds = relationship("Refund", back_populates="payment", order_by="Refund.id")
     disputes: Mapped[list[Dispute]] = relationship(back_populates="payment", order_by="Dispute.id")
 
@@ -62,6 +69,23 @@ class Payment(Timestamps, db.Model):
 
     def __repr__(self) -> str:
         return f"<Payment {self.gateway_payment_id} {self.status}>"
+
+
+class PaymentAllocation(db.Model):
+    """The part of a payment that paid one order: one row for a single order's payment (its whole amount),
+    one per vendor order for a checkout's payment. A refund of an order refunds at most its share."""
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = (UniqueConstraint("payment_id", "order_id"), *non_negative("amount"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    order = relationship("Order", back_populates="allocations")
 
 
 class Dispute(Timestamps, db.Model):

@@ -21,7 +21,7 @@ from portal.history.services import Actor, record_event
 from portal.orders.models import CaptureMode, Order
 from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
-from portal.payments.models import Payment
+from portal.payments.models import Payment, PaymentAllocation
 from portal.payments.status import PAYMENT, PaymentStatus
 from portal.statemachine import IllegalTransition, advance_to
 from portal.timeutil import from_unix, utcnow
@@ -75,7 +75,11 @@ def _get_or_create_payment(order: Order, entity: dict, actor: Actor) -> tuple[Pa
         created_at=from_unix(entity.get("created_at")) or utcnow(),
     )
     db.session.add(payment)
+    # A single order's payment pays that order in full: one allocation (a checkout's payment gets one per
+    # vendor order instead, when the orders are created: portal/cart).
+    payment.allocations.append(PaymentAllocation(order_id=order.id, amount=payment.amount, currency=payment.currency))
     db.session.flush()  # the unique gateway id settles a race here
+    db.session.expire(order, ["payments"])  # the read-only order.payments now includes this payment
     record_event(
         payment, action="create", actor=actor, to_state=PaymentStatus.CREATED, reason=f"payment {entity['id']} seen"
     )

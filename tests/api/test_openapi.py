@@ -46,7 +46,7 @@ def test_openapi_describes_every_route_with_auth_and_examples(client):
 @pytest.fixture
 def api_schema(app, make, sandbox):
     make.product(price=99900)
-    make.product(kind="physical", price=49900, stock=5)
+    make.product(kind="good", price=49900, stock=5)
     return schemathesis.from_wsgi("/api/v1/openapi.json", app)
 
 
@@ -88,7 +88,7 @@ def test_the_api_survives_a_thousand_generated_requests(postgres, app, make, san
 
     assert app.config["RATELIMIT_ENABLED"] is False and not limiter.enabled  # the rate limit is lifted
     make.product(price=99900)
-    make.product(kind="physical", price=49900, stock=5)
+    make.product(kind="good", price=49900, stock=5)
     schema = schemathesis.from_wsgi(
         "/api/v1/openapi.json",
         app,

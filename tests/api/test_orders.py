@@ -18,8 +18,8 @@ def _create(api, items, **headers):
 def test_catalogue_lists_only_purchasable_items(api, make):
     course = make.product(price=99900)
     make.product(active=False)
-    make.product(kind="physical", stock=0)
-    kit = make.product(kind="physical", stock=3)
+    make.product(kind="good", stock=0)
+    kit = make.product(kind="good", stock=3)
 
     data = api.get("/api/v1/orders/available-courses").get_json()["data"]
 
@@ -44,7 +44,7 @@ def test_duplicate_lines_are_merged(api, course, sandbox):
 
 def test_invalid_items_are_refused_with_details_and_change_nothing(api, make, db):
     inactive = make.product(active=False)
-    kit = make.product(kind="physical", stock=1)
+    kit = make.product(kind="good", stock=1)
 
     unknown = _create(api, [{"product_id": 999999}])
     inactive_answer = _create(api, [{"product_id": inactive.id}])
@@ -282,7 +282,7 @@ def test_the_list_answers_each_order_exactly_as_its_detail_does(api, make):
     from tests.api.test_statements import settled_order
 
     actor = Actor.system("test")
-    busy = settled_order(api.user, [make.product(), make.product(kind="physical", stock=9)], refunds=2)
+    busy = settled_order(api.user, [make.product(), make.product(kind="good", stock=9)], refunds=2)
     apply_gateway_payment(make.payment_entity(busy, status="failed"), actor=Actor.gateway())
     voided, reissued = settled_order(api.user, [make.product()]), settled_order(api.user, [make.product()])
     void_invoice(voided.invoice.id, actor=actor, reason="wrong buyer")

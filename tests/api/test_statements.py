@@ -88,7 +88,7 @@ def settled_order(customer, products, refunds: int = 1):
 
 
 def test_my_orders_costs_the_same_few_statements_at_every_page_size(api, make):
-    products = [make.product(), make.product(kind="physical", stock=None)]
+    products = [make.product(), make.product(kind="good", stock=None)]
     for _ in range(100):
         settled_order(api.user, products)
     warm(api)
@@ -179,7 +179,7 @@ def test_acting_on_an_order_costs_the_same_whatever_it_holds(action, api, make, 
     warm(api)
     counts = []
     for lines in (1, 5):
-        items = [{"product_id": make.product(kind="physical", stock=10).id} for _ in range(lines)]
+        items = [{"product_id": make.product(kind="good", stock=10).id} for _ in range(lines)]
         order_id = api.post("/api/v1/orders", json={"items": items}).get_json()["data"]["order"]["id"]
         counts.append(counted(lambda order_id=order_id: call(api, order_id))[1])
 

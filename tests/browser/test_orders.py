@@ -136,7 +136,7 @@ def test_admin_changes_an_order_status_in_place(page, login, sent, make):
 
 
 def test_admin_moves_fulfilment_of_physical_goods_along(page, login, sent, make):
-    order, _ = make.paid_order(products=[make.product(kind="physical", title="Printed workbook")])
+    order, _ = make.paid_order(products=[make.product(kind="good", title="Printed workbook")])
     login(page, "admin")
     page.goto(f"/admin/orders/{order.id}")
     page.locator("#fulfilment-select").select_option("processing")

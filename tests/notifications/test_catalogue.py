@@ -61,7 +61,7 @@ def failed_webhooks(count: int) -> None:
 def every_kind(sandbox, make):
     """One row of every kind, each written by its rule from the real services (and the sandbox)."""
     make.staff("admin")
-    goods = make.product(kind="physical", price=250000, title="Ceramic mug")
+    goods = make.product(kind="good", price=250000, title="Ceramic mug")
     order, payment = pay_through_sandbox(sandbox, products=[goods])
     for step in ("processing", "shipped", "delivered"):
         advance_fulfilment(order.id, step, actor=ACTOR, reason="AWB 99 with BlueDart" if step == "shipped" else "")

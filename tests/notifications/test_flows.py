@@ -130,7 +130,7 @@ def test_a_refund_delivers_initiated_and_processed_with_the_credit_note(smtp_ser
 def test_an_opted_out_customer_gets_receipts_but_no_shipping_updates(smtp_server, make):
     from portal.notifications.preferences import set_updates
 
-    goods = make.product(kind="physical")
+    goods = make.product(kind="good")
     customer = make.customer()
     set_updates(customer.id, False)
     order, _ = make.paid_order(customer_user=customer, products=[goods])

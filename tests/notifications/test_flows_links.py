@@ -65,7 +65,7 @@ def test_opting_out_stops_updates_and_reminders_but_not_transactional_messages(c
 
     customer = make.customer()
     set_updates(customer.id, False)
-    goods = make.product(kind="physical")
+    goods = make.product(kind="good")
     order, _ = make.paid_order(customer_user=customer, products=[goods])
     for step in ("processing", "shipped", "delivered"):
         advance_fulfilment(order.id, step, actor=Actor.system("test"))

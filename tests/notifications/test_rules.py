@@ -91,7 +91,7 @@ def test_cancelling_and_expiring_queue_their_messages_with_the_reason(make):
 
 
 def test_goods_moving_queue_shipped_and_delivered_with_the_note_given(make):
-    goods = make.product(kind="physical")
+    goods = make.product(kind="good")
     order, _ = make.paid_order(products=[goods])
     advance_fulfilment(order.id, "processing", actor=ADMIN)
     advance_fulfilment(order.id, "shipped", actor=ADMIN, reason="AWB 1234 with BlueDart")

@@ -29,7 +29,7 @@ def test_dry_run_lists_and_changes_nothing(runner, make, db):
 
 
 def test_overdue_pending_orders_expire_with_links_cancelled_once(runner, make, sandbox, db):
-    kit = make.product(kind="physical", stock=5)
+    kit = make.product(kind="good", stock=5)
     overdue = _overdue(make, products=[kit], quantity=2)
     fresh = make.order()
     paid, _payment = make.paid_order()

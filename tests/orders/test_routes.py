@@ -90,7 +90,7 @@ def test_search_finds_an_order_by_each_kind_of_identifier(auth, client, make, ki
 
 def test_filters_by_fulfilment_date_amount_customer_and_product(auth, client, make):
     auth.login_as("viewer")
-    book = make.product(price=50000, kind=ProductKind.PHYSICAL, stock=10)
+    book = make.product(price=50000, kind=ProductKind.GOOD, stock=10)
     course = make.product(price=300000)
     buyer = make.customer()
     physical, _ = make.paid_order(customer_user=buyer, products=[book])
@@ -352,7 +352,7 @@ def test_status_change_is_admin_only(auth, client, make, role):
 
 def test_fulfilment_moves_one_step_for_a_paid_physical_order(auth, client, make):
     auth.login_as("admin")
-    book = make.product(kind=ProductKind.PHYSICAL, stock=5)
+    book = make.product(kind=ProductKind.GOOD, stock=5)
     order, _ = make.paid_order(products=[book])
     token = csrf(client)
     response = client.post(
@@ -372,7 +372,7 @@ def test_fulfilment_moves_one_step_for_a_paid_physical_order(auth, client, make)
 @pytest.mark.parametrize("role", ["viewer", "finance"])
 def test_fulfilment_is_admin_only(auth, client, make, role):
     auth.login_as(role)
-    order, _ = make.paid_order(products=[make.product(kind=ProductKind.PHYSICAL, stock=5)])
+    order, _ = make.paid_order(products=[make.product(kind=ProductKind.GOOD, stock=5)])
     token = csrf(client)
     response = client.post(f"/admin/orders/{order.id}/fulfilment", data={"status": "processing", "csrf_token": token})
     assert response.status_code == 403

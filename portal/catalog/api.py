@@ -1,0 +1,7 @@
+"""GET /api/v1/catalog. Owner: catalogue stream."""
+
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Placeholder: the owning stream fills it in (blueprint, CLI group, jobs)."""
