@@ -21,7 +21,8 @@ def _token(client, path="/admin/vendors/new"):
 def test_an_admin_creates_a_vendor_through_the_form_and_it_is_audited(client, auth, make):
     _signed_in(client, auth, make)
     form = {"csrf_token": _token(client), "name": "Lens Hire", "legal_name": "Lens Hire LLP",
-            "gstin": "27AAPFU0939F1ZV", "state": "Maharashtra", "invoice_prefix": "LH", "brand_colour": "#1a7f5a"}  # fmt: skip
+            "gstin": "27AAPFU0939F1ZV", "state": "Maharashtra", "invoice_prefix": "LH",
+            "brand_colour": "#1a7f5a"}  # fmt: skip
     response = client.post("/admin/vendors", data=form)
     assert response.status_code == 303
     vendor = Vendor.query.one()
