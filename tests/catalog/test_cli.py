@@ -8,7 +8,7 @@ from portal.vendors.models import Vendor
 HEADER = "sku,title,kind,price,currency,tax_rate,hsn_sac,stock,vendor,deposit,active\n"
 GOOD = (
     HEADER
-    + "CAM-1,Mirrorless camera,rental,\"1,250.00\",INR,18,997319,2,Lens Hire,\"10,000\",yes\n"
+    + 'CAM-1,Mirrorless camera,rental,"1,250.00",INR,18,997319,2,Lens Hire,"10,000",yes\n'
     + "BK-1,Kannada reader,good,350,INR,5,4901,40,Kannada Books,,\n"
     + "CRS-1,Python course,course,4999.50,,18,,,,,\n"
 )
