@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0008_h2"
-down_revision = "0007_h0"
+down_revision = "0008_h1"
 branch_labels = None
 depends_on = None
 
