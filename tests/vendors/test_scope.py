@@ -16,6 +16,7 @@ from portal.orders.services import place_order
 from portal.payments.services import apply_gateway_payment
 from portal.refunds.settlement import apply_gateway_refund
 from portal.vendors.services import create_vendor
+from tests.helpers import extract_csrf
 
 # The sandbox (/sandbox, /v1) emulates Razorpay for development and is absent in production; the customer API
 # and the signed customer links have their own (customer) authentication.
@@ -129,3 +130,15 @@ def test_staff_see_every_seller_and_filter_orders_by_vendor(client, auth, make, 
     assert all(n in everything for n in (first.number, second.number, house.number))
     filtered = client.get(f"/admin/orders?vendor={first.vendor.id}").get_data(as_text=True)
     assert first.number in filtered and second.number not in filtered and house.number not in filtered
+
+
+def test_staff_actions_stay_closed_to_a_vendor_and_another_vendors_object_is_not_found(client, auth, sellers):
+    me, other, _house = sellers
+    auth.login(me.user.email)
+    token = extract_csrf(client.get(f"/admin/orders/{me.order.id}").get_data(as_text=True))
+    own = client.post(f"/admin/orders/{me.order.id}/cancel", data={"csrf_token": token, "reason": "x"})
+    assert own.status_code == 403
+    assert client.post(f"/admin/payments/{me.payment.id}/sync", data={"csrf_token": token}).status_code == 403
+    foreign = client.post(f"/admin/orders/{other.order.id}/cancel", data={"csrf_token": token, "reason": "x"})
+    assert foreign.status_code == 404
+    assert client.post("/admin/vendors", data={"csrf_token": token, "name": "Mine"}).status_code == 403
