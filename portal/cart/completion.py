@@ -34,7 +34,7 @@ from portal.payments.services import (
 )
 from portal.payments.status import PaymentStatus
 from portal.statemachine import transition
-from portal.stock.reservations import commit_sale, holds_are_live, release, reserve_again
+from portal.stock.reservations import commit_sale, holds_are_live, lock_products, release, reserve_again
 from portal.timeutil import from_unix, utcnow
 from portal.vendors.models import Vendor
 
@@ -181,6 +181,10 @@ def _why_not(checkout: Checkout, payment: Payment, now) -> str | None:
 
 
 def _settle(checkout: Checkout, payment: Payment, actor: Actor, outcome: CheckoutOutcome):
+    # The products first, in id order, before any row that references them is written: an order item or a
+    # reservation takes a KEY SHARE lock on its product, and two payments holding those while both asking
+    # FOR UPDATE (to take the stock) would deadlock.
+    lock_products(line["product_id"] for line in checkout.lines)
     now = utcnow()
     why = _why_not(checkout, payment, now)
     if why is not None:

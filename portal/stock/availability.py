@@ -32,11 +32,14 @@ def held_quantity(product_id: int, now: datetime | None = None) -> int:
 
 def booked_quantity(product_id: int, start: date, end: date, now: datetime | None = None) -> int:
     """Units of a rental booked (held or committed) on any day of start..end (index ix_reservations_product_rental)."""
+    # The product and the dates are the index condition (ix_reservations_product_rental: product, end, start;
+    # docs/performance.md shows the plan at 100k bookings); the status filters the few overlapping rows.
+    live = or_(Reservation.status == ReservationStatus.COMMITTED, _live_hold(now or utcnow()))
     query = select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
         Reservation.product_id == product_id,
         Reservation.rental_end >= start,
         Reservation.rental_start <= end,
-        or_(Reservation.status == ReservationStatus.COMMITTED, _live_hold(now or utcnow())),
+        live,
     )
     return int(db.session.scalar(query))
 
