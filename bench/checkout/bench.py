@@ -7,9 +7,9 @@ Two throughput scenarios, each `--buyers` threads doing `--rounds` purchases one
 real services (add to cart → POST /api/v1/checkout's service → the sandbox's hosted checkout → verify through
 the real SDK): "disjoint" (each buyer its own product: only the sandbox and the database are shared) and "hot"
 (every buyer the same product: every checkout queues on that product's row lock, and its stock decrement).
-The sandbox runs in process (its own SQLite store), so the figure includes its work, about half of each
-purchase's time. Then `--bookings` reservations of one rental product (plus as many spread over 50 others)
-are written in bulk and the availability query is EXPLAINed (ANALYZE) and timed.
+The sandbox runs in process (its own SQLite store), so the figures include its work (not measured apart).
+Then `--bookings` reservations of one rental product (plus as many spread over 50 others) are written in
+bulk and the availability query is EXPLAINed (ANALYZE) and timed.
 
 The database is DROPPED and rebuilt (names starting with `test` are refused).
 """
