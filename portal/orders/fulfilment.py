@@ -120,7 +120,9 @@ def refund_share(
     for outcome.order; a refusal is recorded on the order and kept in outcome.problems."""
     order = outcome.order
     try:
-        refund = create_refund(payment_id, amount=amount, reason="other", notes=notes, actor=actor, order_id=order.id)
+        refund = create_refund(
+            payment_id, amount=amount, reason="other", notes=notes, actor=actor, lines=lines, order_id=order.id
+        )
     except RefundError as exc:
         db.session.rollback()
         outcome.problems.append(str(exc))
