@@ -147,6 +147,7 @@ def test_shipping_without_a_tracking_number_is_a_form_error_and_changes_nothing(
     response = _post(client, order.id, "advance", {"status": "shipped", "carrier": "BlueDart"})
 
     assert response.status_code == 422 and "tracking number" in response.get_data(as_text=True)
+    assert response.headers["X-Swap-Refusal"] == "1"  # htmx swaps the panel with its message (static/js/app.js)
     order = _reload(Order, order.id)
     assert (order.fulfilment_status, order.carrier) == ("processing", None)
 
