@@ -48,3 +48,36 @@ def test_token_is_only_for_customers(runner, make):
     assert result.exit_code != 0
     assert "no customer" in result.output
     assert runner.invoke(args=["users", "token", "nobody@example.test"]).exit_code != 0
+
+
+def test_create_admin_with_role_vendor_makes_a_staff_user_of_that_vendor(runner, make):
+    from portal.history.services import Actor
+    from portal.vendors.services import create_vendor
+
+    vendor = create_vendor(name="Lens Hire", actor=Actor.system())
+    args = [
+        "users",
+        "create-admin",
+        "desk@lens.test",
+        "--role",
+        "vendor",
+        "--vendor",
+        "lens hire",
+        "--password",
+        "x" * 10,
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "created vendor of Lens Hire desk@lens.test" in result.output
+    user = find_user("desk@lens.test")
+    assert user.is_vendor and user.vendor_id == vendor.id and user.is_staff and not user.has_role("viewer")
+
+
+def test_create_admin_refuses_an_unknown_vendor_or_a_vendor_role_without_one(runner):
+    unknown = runner.invoke(
+        args=["users", "create-admin", "a@x.test", "--role", "vendor", "--vendor", "Nobody", "--password", "x" * 10]
+    )
+    assert unknown.exit_code != 0 and "no vendor named 'Nobody'" in unknown.output
+    missing = runner.invoke(args=["users", "create-admin", "a@x.test", "--role", "vendor", "--password", "x" * 10])
+    assert missing.exit_code != 0 and "--vendor NAME" in missing.output
+    assert find_user("a@x.test") is None
