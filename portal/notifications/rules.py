@@ -123,16 +123,22 @@ def goods_moved(order, event) -> None:
 
 def payment_failed(payment, event) -> None:
     order = payment.order
+    if order is None:  # a checkout's payment: its failure is the checkout's (portal/cart tells the customer)
+        return
     if not order.is_payable:  # a failed attempt on an order paid, cancelled or expired meanwhile: nothing to retry
         return
     customer_message("payment_failed", order, f"payment_failed:payment:{payment.id}", payment=payment)
 
 
 def refund_initiated(refund, event) -> None:
+    if refund.order is None:  # a checkout refunded before it had orders: `checkout_refunded` tells the customer
+        return
     customer_message("refund_initiated", refund.order, f"refund_initiated:refund:{refund.id}", refund=refund)
 
 
 def refund_processed(refund, event) -> None:
+    if refund.order is None:
+        return
     customer_message("refund_processed", refund.order, f"refund_processed:refund:{refund.id}", refund=refund)
 
 

@@ -276,14 +276,17 @@ class ExpirySummary:
         )
 
 
+EXPIRABLE = (OrderStatus.PENDING, OrderStatus.FAILED)  # unpaid: a failed payment's order keeps stock until it lapses
+
+
 def overdue_order_ids(now=None) -> list[int]:
-    """Pending orders past their TTL — except those holding an authorized payment: that money is the
+    """Unpaid (pending or failed) orders past their TTL — except those holding an authorized payment: that money is the
     customer's, held for us (a manual-capture order waiting for finance's Capture), and expiring the order
     would make the capture impossible while leaving the hold in place until the gateway drops it."""
     now = now or utcnow()
     query = (
         select(Order.id)
-        .where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
+        .where(Order.status.in_(EXPIRABLE), Order.expires_at <= now)
         .where(~Order.payments.any(Payment.status == PaymentStatus.AUTHORIZED))
         .order_by(Order.id)
     )
@@ -293,7 +296,7 @@ def overdue_order_ids(now=None) -> list[int]:
 def expire_overdue_orders(
     *, dry_run: bool = False, now=None, order_ids: list[int] | None = None, on_each=None
 ) -> ExpirySummary:
-    """Pending orders past ORDER_PAYMENT_TTL_MINUTES become `expired` (stock returned, links cancelled).
+    """Unpaid orders past ORDER_PAYMENT_TTL_MINUTES become `expired` (stock returned, links cancelled).
 
     The `expire_unpaid_orders` schedule (portal/orders/tasks.py) runs it every minute; `flask orders expire`
     by hand. Idempotent: each order is locked and re-checked, so a payment racing the job wins or is refunded,
@@ -322,13 +325,13 @@ def expire_overdue_orders(
 def _expire_one(order_id: int, now, actor: Actor) -> Order | None:
     try:
         order = get_order_for_update(order_id)
-        overdue = order.status == OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now
+        overdue = order.status in EXPIRABLE and order.expires_at is not None and order.expires_at <= now
         held = any(p.status == PaymentStatus.AUTHORIZED for p in order.payments)  # authorized since the listing
         if not overdue or held:
             db.session.rollback()
             return None
         transition(order, ORDER, OrderStatus.EXPIRED, actor=actor, reason="not paid in time")
-        restock(order)
+        restock(order, reason="expired")
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -32,6 +32,8 @@ BULK_LIMIT = 1000  # orders changed per bulk request; the summary says when more
 
 
 def init_app(app) -> None:
+    from portal.orders import fulfilment_routes  # noqa: F401  (the fulfilment panel's routes, on this blueprint)
+
     app.register_blueprint(bp)
 
 

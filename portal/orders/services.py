@@ -14,17 +14,28 @@ from sqlalchemy import select
 from portal.dbutil import for_update
 from portal.extensions import db
 from portal.history.services import Actor, record_event
-from portal.orders.models import Order, OrderItem
+from portal.orders.models import LineType, Order, OrderItem
 from portal.orders.pricing import Quote, quote
 from portal.orders.status import FULFILMENT, ORDER, FulfilmentStatus, OrderStatus
 from portal.statemachine import IllegalTransition, transition
 from portal.timeutil import utcnow
 
+FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})  # orders whose goods may move
+CARRIER_MAX, TRACKING_MAX = 60, 80  # the columns' lengths
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I confusion
 
 
 class OrderNotFound(LookupError):
     pass
+
+
+class TrackingRequired(IllegalTransition):
+    """`shipped` without a carrier or a tracking number. An IllegalTransition (the move is refused), so
+    callers that only know moves answer 409; the fulfilment panel answers 422, a form error."""
+
+    def __init__(self, current: str, message: str):
+        super().__init__("fulfilment", current, FulfilmentStatus.SHIPPED)
+        self.args = (message,)
 
 
 class IdempotencyConflict(Exception):
@@ -119,16 +130,47 @@ def get_order_for_update(order_id: int) -> Order:
     return order
 
 
-def restock(order: Order) -> None:
+def lock_products(ids) -> dict:
+    """The products with these ids, row-locked in id order (two lockers never wait for each other in a cycle)."""
     from portal.catalog.models import Product
 
-    # The order's products in one query (not one per line), so the flush sends their updates together.
-    ids = sorted({item.product_id for item in order.items if item.product_id})
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))} if ids else {}
-    for item in order.items:
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    query = for_update(select(Product).where(Product.id.in_(ids)).order_by(Product.id))
+    return {p.id: p for p in db.session.scalars(query)}
+
+
+def restock(order: Order, *, reason: str = "cancelled") -> None:
+    """Give back what the order took and has not given back yet (no commit).
+
+    Sold lines (`item`): stock += sold − already returned, under the products' row locks; unlimited stock
+    stays None. Rentals never took stock: their booked dates are freed instead (committed reservations
+    released with `reason`). Deposits and fees hold nothing."""
+    sold = [i for i in order.items if i.line_type == LineType.ITEM and i.product_id]
+    products = lock_products(i.product_id for i in sold)
+    for item in sold:
         product = products.get(item.product_id)
         if product is not None and product.stock is not None:
-            product.stock += item.quantity
+            product.stock += item.quantity - item.returned_quantity
+    rentals = [i.id for i in order.items if i.line_type == LineType.RENTAL]
+    release_bookings(rentals, reason=reason)
+
+
+def release_bookings(item_ids: list[int], *, reason: str) -> int:
+    """Release the committed reservations of these order items (their dates no longer block); how many."""
+    from portal.stock.models import Reservation, ReservationStatus
+
+    if not item_ids:
+        return 0
+    query = select(Reservation).where(
+        Reservation.order_item_id.in_(item_ids), Reservation.status == ReservationStatus.COMMITTED
+    )
+    released = 0
+    for booking in db.session.scalars(for_update(query)):
+        booking.status, booking.released_reason, booking.expires_at = ReservationStatus.RELEASED, reason, None
+        released += 1
+    return released
 
 
 def change_status(order_id: int, target: str, *, actor: Actor, reason: str) -> Order:
@@ -139,7 +181,7 @@ def change_status(order_id: int, target: str, *, actor: Actor, reason: str) -> O
         order = get_order_for_update(order_id)
         transition(order, ORDER, target, actor=actor, reason=reason)
         if target in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            restock(order)
+            restock(order, reason=str(target))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -152,12 +194,44 @@ def cancel_order(order_id: int, *, actor: Actor, reason: str = "cancelled") -> O
     return change_status(order_id, OrderStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
 
 
-def advance_fulfilment(order_id: int, target: str, *, actor: Actor, reason: str = "") -> Order:
+def move_fulfilment(
+    order: Order, target: str, *, actor: Actor, reason: str = "", carrier=None, tracking_number=None
+) -> Order:
+    """The one place a fulfilment move is applied (to a locked order; no commit).
+
+    Only paid (or partly refunded) orders move. `shipped` needs the carrier and the tracking number: both
+    are stored on the order and recorded in the move's history row. Raises IllegalTransition (a refused
+    move, 409) or TrackingRequired (missing input, 422)."""
+    current = order.fulfilment_status
+    if order.status not in FULFILLABLE or not FULFILMENT.can(current, target):
+        raise IllegalTransition("fulfilment", current, target)
+    changes = None
+    if target == FulfilmentStatus.SHIPPED:
+        carrier, number = _tracking(current, carrier, tracking_number)
+        changes = {"carrier": [order.carrier, carrier], "tracking_number": [order.tracking_number, number]}
+        order.carrier, order.tracking_number = carrier, number
+        reason = reason or f"shipped with {carrier}, tracking number {number}"
+    return transition(order, FULFILMENT, target, actor=actor, reason=reason or f"marked {target}", changes=changes)
+
+
+def _tracking(current: str, carrier, tracking_number) -> tuple[str, str]:
+    carrier, number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not number:
+        raise TrackingRequired(current, "Give the carrier and the tracking number to mark the order shipped.")
+    if len(carrier) > CARRIER_MAX or len(number) > TRACKING_MAX:
+        raise TrackingRequired(
+            current, f"The carrier can be at most {CARRIER_MAX} characters, the number {TRACKING_MAX}."
+        )
+    return carrier, number
+
+
+def advance_fulfilment(
+    order_id: int, target: str, *, actor: Actor, reason: str = "", carrier=None, tracking_number=None
+) -> Order:
+    """Move a paid order's fulfilment one legal step (see `move_fulfilment`). Commits."""
     try:
         order = get_order_for_update(order_id)
-        if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
-            raise IllegalTransition("fulfilment", order.fulfilment_status, target)
-        transition(order, FULFILMENT, target, actor=actor, reason=reason or f"marked {target}")
+        move_fulfilment(order, target, actor=actor, reason=reason, carrier=carrier, tracking_number=tracking_number)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -18,7 +18,7 @@ class OrderStatus(StrEnum):
 S = OrderStatus
 ORDER_TRANSITIONS = {
     S.PENDING: {S.PAID, S.FAILED, S.CANCELLED, S.EXPIRED},
-    S.FAILED: {S.PENDING, S.PAID, S.CANCELLED},
+    S.FAILED: {S.PENDING, S.PAID, S.CANCELLED, S.EXPIRED},  # a failed payment's order lapses like a pending one
     S.PAID: {S.PARTIALLY_REFUNDED, S.REFUNDED},
     S.PARTIALLY_REFUNDED: {S.REFUNDED},
 }

@@ -42,6 +42,9 @@ class RefundForm(FlaskForm):
     Quantities per order line come as `qty-<item id>` fields (see `lines()`)."""
 
     payment_id = IdField("Payment", validators=[InputRequired("Choose the payment to refund.")])
+    # Which of the payment's orders the refund is for (a checkout's payment pays one order per vendor);
+    # the order page sets it, empty = the payment's only order.
+    order_id = IdField("Order", validators=[Optional()])
     mode = SelectField("Refund by", choices=[("amount", "Amount"), ("lines", "Order lines")], default="amount")
     amount = StringField("Amount (₹)", validators=[Optional(), Length(max=20)])
     reason = SelectField("Reason", choices=REASON_CHOICES, validators=[DataRequired("Choose a reason.")])
@@ -114,11 +117,14 @@ def form_context_for(
     if order is None:
         return CreateFormContext(None, [], form=form)
     payments = sorted(order.payments, key=lambda p: p.id)  # usually already loaded by the page
-    left = refundable_amounts(payments)  # one statement however many payments: the page's count stays fixed
+    # Each payment's refundable share of this order (a checkout's payment paid other vendors' orders too).
+    left = refundable_amounts(payments, order.id)
     choices = [PaymentChoice(p, left[p.id]) for p in payments if p.is_settled]
     selected = payment.id if payment is not None else next((c.payment.id for c in choices if c.refundable), None)
     if form.payment_id.data is None:
         form.payment_id.data = selected
+    if form.order_id.data is None:
+        form.order_id.data = order.id
     form.next.data = safe_next(form.next.data) or next_url or _page_of(order, payment)
     return CreateFormContext(order, choices, remaining_quantities(order), form.payment_id.data, form)
 

@@ -15,6 +15,7 @@ class Refund(Timestamps, db.Model):
     __table_args__ = (
         one_of("status", RefundStatus),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("order_id IS NOT NULL OR checkout_id IS NOT NULL", name="refunds_an_order_or_a_checkout"),
         Index("ix_refunds_status_created", "status", "created_at", "id"),
         Index("ix_refunds_amount", "amount"),
         NEVER_REUSE_IDS,
@@ -22,7 +23,10 @@ class Refund(Timestamps, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    # The order whose share of the payment this refund returns. NULL only for a checkout's payment refunded
+    # in full because its orders could not be created (checkout_id says which checkout; see docs/checkout.md).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id", ondelete="RESTRICT"), index=True)
     gateway_refund_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     amount: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
@@ -43,6 +47,7 @@ class Refund(Timestamps, db.Model):
 
     payment = relationship("Payment", back_populates="refunds")
     order = relationship("Order")
+    checkout = relationship("Checkout")
     initiated_by = relationship("User")
 
     @property

@@ -132,7 +132,7 @@ def confirm_refund():
     form = RefundForm()
     try:
         amount, lines = _read_request(form)
-        preview = preview_refund(form.payment_id.data, amount=amount, lines=lines)
+        preview = preview_refund(form.payment_id.data, amount=amount, lines=lines, order_id=form.order_id.data)
     except (InvalidAmount, RefundError) as exc:
         return _form_page(form, status=getattr(exc, "status", 422), error=str(exc))
     form.form_token.data = new_form_token()
@@ -170,6 +170,7 @@ def create():
             actor=actor(),
             form_token=form.form_token.data or None,
             lines=lines,
+            order_id=form.order_id.data,
         )
         message, tone = _created_message(refund)
     except (InvalidAmount, RefundError) as exc:

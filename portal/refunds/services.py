@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.gateway import GatewayRejected, GatewayUnavailable, get_gateway
 from portal.history.services import Actor, diff, record_event
 from portal.money import format_money
+from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds.errors import (
     InvalidRefund,
@@ -35,6 +36,7 @@ from portal.refunds.settlement import (
     apply_gateway_refund,
     lock_order_then_payment,
     new_idempotency_key,
+    order_for_refund,
     refundable_amount,
     run_refund_hooks,
     settle_payment_and_order,
@@ -60,13 +62,14 @@ def _clean_reason(reason: str, notes: str) -> tuple[str, str]:
     return reason, notes
 
 
-def check_refundable(payment: Payment, amount: int | None) -> int:
-    """The amount to refund (None = all that remains), or a clear refusal. Call under the payment lock."""
+def check_refundable(payment: Payment, amount: int | None, order_id: int | None = None) -> int:
+    """The amount to refund (None = all that remains of the order's share), or a clear refusal. Call under
+    the payment lock. `order_id`: the order the refund is for (see `order_for_refund`)."""
     if not payment.is_settled:
         raise PaymentNotRefundable(
             f"Payment {payment.gateway_payment_id} is {payment.status}: only captured payments can be refunded."
         )
-    left = refundable_amount(payment)
+    left = refundable_amount(payment, order_id)
     if left <= 0:
         raise RefundExceedsRefundable(f"Nothing is left to refund on payment {payment.gateway_payment_id}.")
     if amount is None:
@@ -81,10 +84,13 @@ def check_refundable(payment: Payment, amount: int | None) -> int:
     return amount
 
 
-def _amount_from_lines(payment: Payment, amount: int | None, lines) -> tuple[int | None, list | None]:
+def _amount_from_lines(order_id: int | None, amount: int | None, lines) -> tuple[int | None, list | None]:
     if not lines:
         return amount, None
-    priced = line_amounts(payment.order, lines)
+    order = db.session.get(Order, order_id) if order_id is not None else None
+    if order is None:
+        raise InvalidRefund("This payment paid no order: refund it by amount.")
+    priced = line_amounts(order, lines)
     total = sum(line["amount"] for line in priced)
     if amount is not None and amount != total:
         raise InvalidRefund("Give either an amount or order lines, not both.")
@@ -105,14 +111,17 @@ class RefundPreview:
         return self.refundable - self.amount
 
 
-def preview_refund(payment_id: int, *, amount: int | None, lines: list[dict] | None = None) -> RefundPreview:
+def preview_refund(
+    payment_id: int, *, amount: int | None, lines: list[dict] | None = None, order_id: int | None = None
+) -> RefundPreview:
     """Check a refund request without creating it (no lock: `create_refund` checks again under one)."""
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         raise RefundNotFound(f"There is no payment {payment_id}.")
-    amount, priced = _amount_from_lines(payment, amount, lines)
-    amount = check_refundable(payment, amount)
-    return RefundPreview(payment, amount, refundable_amount(payment), priced)
+    order_id = order_for_refund(payment_id, order_id)
+    amount, priced = _amount_from_lines(order_id, amount, lines)
+    amount = check_refundable(payment, amount, order_id)
+    return RefundPreview(payment, amount, refundable_amount(payment, order_id), priced)
 
 
 def _by_form_token(form_token: str | None) -> Refund | None:
@@ -121,19 +130,21 @@ def _by_form_token(form_token: str | None) -> Refund | None:
     return db.session.scalar(select(Refund).where(Refund.form_token == form_token))
 
 
-def _reserve(payment_id, amount, reason, notes, actor, form_token, lines) -> tuple[Refund, bool]:
+def _reserve(payment_id, order_id, amount, reason, notes, actor, form_token, lines) -> tuple[Refund, bool]:
     """Lock, check the money rule, insert the pending refund, commit. (refund, created)."""
     try:
-        payment = lock_order_then_payment(payment_id)
+        order_id = order_for_refund(payment_id, order_id)
+        payment = lock_order_then_payment(payment_id, order_id)
         existing = _by_form_token(form_token)
         if existing is not None:  # the same form submitted twice: one refund
             db.session.commit()
             return existing, False
-        amount, priced_lines = _amount_from_lines(payment, amount, lines)
-        amount = check_refundable(payment, amount)
+        amount, priced_lines = _amount_from_lines(order_id, amount, lines)
+        amount = check_refundable(payment, amount, order_id)
         refund = Refund(
             payment=payment,
-            order_id=payment.order_id,
+            order_id=order_id,
+            checkout_id=payment.checkout_id if order_id is None else None,
             amount=amount,
             currency=payment.currency,
             status=RefundStatus.PENDING,
@@ -170,8 +181,13 @@ def create_refund(
     actor: Actor,
     form_token: str | None = None,
     lines: list[dict] | None = None,
+    order_id: int | None = None,
 ) -> Refund:
     """Refund `amount` minor units (None = all that remains, or the sum of `lines`) of a captured payment.
+
+    `order_id` names which of the payment's orders the refund is for: required when the payment paid several
+    (a checkout's payment, one allocation per vendor order), else its only order. The refund can take no more
+    than that order's allocation less its other processed and pending refunds on this payment.
 
     Commits the pending refund before calling the gateway, then records what the gateway answered:
     processed/pending (with its refund id), failed (rejected, with the reason) or still pending and
@@ -180,7 +196,7 @@ def create_refund(
     """
     reason, notes = _clean_reason(reason, notes)
     try:
-        refund, created = _reserve(payment_id, amount, reason, notes, actor, form_token, lines)
+        refund, created = _reserve(payment_id, order_id, amount, reason, notes, actor, form_token, lines)
     except IntegrityError:  # a concurrent submission of the same form won the unique form_token
         existing = _by_form_token(form_token)
         if existing is None:
@@ -225,10 +241,10 @@ def send_refund(refund_id: int, actor: Actor) -> Refund:
 
 
 def _lock_refund(refund_id: int) -> Refund:
-    payment_id = db.session.scalar(select(Refund.payment_id).where(Refund.id == refund_id))
-    if payment_id is None:
+    found = db.session.execute(select(Refund.payment_id, Refund.order_id).where(Refund.id == refund_id)).first()
+    if found is None:
         raise RefundNotFound(f"There is no refund {refund_id}.")
-    lock_order_then_payment(payment_id)
+    lock_order_then_payment(found.payment_id, found.order_id)
     return db.session.scalar(for_update(select(Refund).where(Refund.id == refund_id), of=Refund))
 
 
@@ -280,7 +296,7 @@ def _prepare_resend(refund_id: int, actor: Actor) -> Refund:
         if refund.status == RefundStatus.PROCESSED:
             raise RefundActionNotAllowed("This refund is already processed.")
         if refund.status == RefundStatus.FAILED:
-            check_refundable(refund.payment, refund.amount)
+            check_refundable(refund.payment, refund.amount, refund.order_id)
             key = new_idempotency_key()
             changes = {"idempotency_key": [refund.idempotency_key, key]}
             transition(refund, REFUND, RefundStatus.PENDING, actor=actor, reason="sent again", changes=changes)
@@ -305,13 +321,14 @@ def record_offline_refund(refund_id: int, *, reference: str, actor: Actor) -> Re
         if refund.status == RefundStatus.PROCESSED or (refund.was_sent and refund.status == RefundStatus.PENDING):
             raise RefundActionNotAllowed("Only an unsent or failed refund can be recorded as made outside the gateway.")
         if refund.status == RefundStatus.FAILED:
-            check_refundable(refund.payment, refund.amount)
+            check_refundable(refund.payment, refund.amount, refund.order_id)
         refund.offline_reference = reference
         refund.processed_at = utcnow()
         note = f"refunded outside the gateway: {reference}"
         advance_to(refund, REFUND, RefundStatus.PROCESSED, actor=actor, reason=note)
         db.session.flush()
-        settle_payment_and_order(refund.payment, actor, f"refund {refund.id} made outside the gateway ({reference})")
+        note = f"refund {refund.id} made outside the gateway ({reference})"
+        settle_payment_and_order(refund.payment, actor, note, refund.order)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -352,7 +369,8 @@ def delete_refund(refund_id: int, *, actor: Actor) -> int:
         order_id = refund.order_id
         summary = f"refund {refund.id} of {format_money(refund.amount, refund.currency)} deleted"
         record_event(refund, action="delete", actor=actor, reason=summary)
-        record_event(refund.order, action="refund_deleted", actor=actor, reason=summary)
+        if refund.order is not None:
+            record_event(refund.order, action="refund_deleted", actor=actor, reason=summary)
         db.session.delete(refund)
         db.session.commit()
         return order_id

@@ -22,9 +22,9 @@ from portal.history.services import Actor, record_event
 from portal.orders.models import Order
 from portal.orders.services import find_order_locked
 from portal.orders.status import ORDER, OrderStatus
-from portal.payments.models import Payment
-from portal.payments.status import PAYMENT, PaymentStatus
-from portal.refunds.errors import RefundExceedsCaptured, RefundNotFound, UnknownGatewayPayment
+from portal.payments.models import Payment, PaymentAllocation
+from portal.payments.status import PAYMENT, SETTLED, PaymentStatus
+from portal.refunds.errors import InvalidRefund, RefundExceedsCaptured, RefundNotFound, UnknownGatewayPayment
 from portal.refunds.invariants import REFUSED_ACTION, exceeds_captured
 from portal.refunds.models import Refund
 from portal.refunds.status import REFUND, RefundStatus
@@ -42,30 +42,55 @@ def new_idempotency_key() -> str:
 # ---------------------------------------------------------------- amounts
 
 
-def refunded_total(payment: Payment, statuses=(RefundStatus.PROCESSED,)) -> int:
+_ANY_ORDER = object()
+
+
+def refunded_total(payment: Payment, statuses=(RefundStatus.PROCESSED,), order_id=_ANY_ORDER) -> int:
+    """The sum of the payment's refunds in `statuses`; with `order_id`, only that order's share of them."""
+    query = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id, Refund.status.in_([str(s) for s in statuses])
+    )
+    if order_id is not _ANY_ORDER:
+        query = query.where(Refund.order_id == order_id if order_id is not None else Refund.order_id.is_(None))
+    return int(db.session.scalar(query))
+
+
+def allocated_amount(payment: Payment, order_id: int | None) -> int:
+    """What of the payment paid `order_id` (its allocation); the whole payment when it paid no order yet
+    (a checkout's payment refunded because its orders could not be created)."""
+    if order_id is None:
+        return payment.amount if not payment.allocations else 0
     return int(
         db.session.scalar(
-            select(func.coalesce(func.sum(Refund.amount), 0)).where(
-                Refund.payment_id == payment.id, Refund.status.in_([str(s) for s in statuses])
+            select(func.coalesce(func.sum(PaymentAllocation.amount), 0)).where(
+                PaymentAllocation.payment_id == payment.id, PaymentAllocation.order_id == order_id
             )
         )
     )
 
 
-def refundable_amount(payment: Payment) -> int:
+def refundable_amount(payment: Payment, order_id=_ANY_ORDER) -> int:
     """Captured − processed − pending: what can still be refunded (0 unless money was captured).
 
-    Pending refunds count whether or not they reached the gateway yet: an unsent refund may be sent
-    at any moment. Failed refunds do not count; sending one again re-checks this amount.
+    With `order_id` (a checkout's payment pays several vendor orders): no more than that order's allocation
+    less the processed and pending refunds of that order on this payment, and never more than the payment's
+    own refundable. Pending refunds count whether or not they reached the gateway yet: an unsent refund may
+    be sent at any moment. Failed refunds do not count; sending one again re-checks this amount.
     """
     if not payment.is_settled:
         return 0
-    committed = refunded_total(payment, (RefundStatus.PROCESSED, RefundStatus.PENDING))
-    return max(payment.amount - committed, 0)
+    committed = (RefundStatus.PROCESSED, RefundStatus.PENDING)
+    left = max(payment.amount - refunded_total(payment, committed), 0)
+    if order_id is _ANY_ORDER:
+        return left
+    share = allocated_amount(payment, order_id) - refunded_total(payment, committed, order_id)
+    return max(min(left, share), 0)
 
 
-def refundable_amounts(payments) -> dict[int, int]:
-    """{payment id: refundable_amount} for several payments in one statement (always exactly one)."""
+def refundable_amounts(payments, order_id: int | None = None) -> dict[int, int]:
+    """{payment id: refundable_amount} for several payments (an order page's); with `order_id`, its share."""
+    if order_id is not None:
+        return {p.id: refundable_amount(p, order_id) for p in payments}
     ids = [p.id for p in payments]
     committed = dict(
         db.session.execute(
@@ -95,17 +120,41 @@ def pending_and_failed_counts() -> dict[str, int]:
 # ---------------------------------------------------------------- settling
 
 
-def settle_payment_and_order(payment: Payment, actor: Actor, reason: str) -> None:
-    """After a refund is processed: payment and order become partially_refunded / refunded."""
+def settle_payment_and_order(payment: Payment, actor: Actor, reason: str, order: Order | None = None) -> None:
+    """After a refund is processed: the payment moves by its total refunded, and `order` (the refund's; the
+    payment's own order by default) by its own share: its paid share is the sum of its allocations of settled
+    payments, its refunded share the processed refunds of that order."""
     payment.amount_refunded = refunded_total(payment)
     if payment.amount_refunded <= 0:
         return
     full = payment.amount_refunded >= payment.amount
     target_payment = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
     advance_to(payment, PAYMENT, target_payment, actor=actor, reason=reason)
-    order = payment.order
-    paid_total = sum(p.amount for p in order.payments if p.is_settled)
-    refunded = sum(p.amount_refunded for p in order.payments if p.is_settled)
+    order = order if order is not None else payment.order
+    if order is not None:
+        _settle_order(order, actor, reason)
+
+
+def order_paid_and_refunded(order: Order) -> tuple[int, int]:
+    """(paid share, refunded share) of an order over every settled payment that paid part of it."""
+    settled = [str(s) for s in SETTLED]
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.order_id == order.id, Payment.status.in_(settled))
+    )
+    refunded = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.order_id == order.id, Refund.status == RefundStatus.PROCESSED, Payment.status.in_(settled))
+    )
+    return int(paid), int(refunded)
+
+
+def _settle_order(order: Order, actor: Actor, reason: str) -> None:
+    paid_total, refunded = order_paid_and_refunded(order)
+    if refunded <= 0:
+        return
     if order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
         target_order = OrderStatus.REFUNDED if refunded >= paid_total else OrderStatus.PARTIALLY_REFUNDED
         advance_to(order, ORDER, target_order, actor=actor, reason=reason)
@@ -114,20 +163,68 @@ def settle_payment_and_order(payment: Payment, actor: Actor, reason: str) -> Non
         record_event(order, action="late_payment_refunded", actor=actor, reason=reason)
 
 
-def lock_order_then_payment(payment_id: int) -> Payment:
-    """Row locks in the one order every money path uses (order, then payment): no deadlocks."""
-    order_id = db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
-    if order_id is None:
+def order_for_refund(payment_id: int, order_id: int | None = None) -> int | None:
+    """Which order a refund of this payment is for: the payment's own order, else `order_id` (which must be one
+    the payment paid), else its only allocation; None for a checkout payment that paid no order. Raises
+    InvalidRefund when the payment paid several orders and none was named, or not the one named."""
+    own = db.session.scalar(select(Payment.order_id).where(Payment.id == payment_id))
+    allocated = list(
+        db.session.scalars(
+            select(PaymentAllocation.order_id)
+            .where(PaymentAllocation.payment_id == payment_id)
+            .order_by(PaymentAllocation.id)
+        )
+    )
+    if order_id is not None:
+        if order_id != own and order_id not in allocated:
+            raise InvalidRefund(f"Payment {payment_id} did not pay order {order_id}.")
+        return order_id
+    if own is not None:
+        return own
+    if len(allocated) > 1:
+        raise InvalidRefund("This payment paid several orders: choose which order the refund is for.")
+    return allocated[0] if allocated else None
+
+
+def lock_order_then_payment(payment_id: int, order_id: int | None = None) -> Payment:
+    """Row locks in the one order every money path uses (the refund's order — or, for a checkout payment
+    that paid no order, its checkout — then the payment): no deadlocks."""
+    from portal.cart.models import Checkout  # the checkout sits above refunds: imported where needed
+
+    found = db.session.execute(select(Payment.order_id, Payment.checkout_id).where(Payment.id == payment_id)).first()
+    if found is None:
         raise RefundNotFound(f"There is no payment {payment_id}.")
-    find_order_locked(Order.id == order_id)
+    if order_id is not None:
+        find_order_locked(Order.id == order_id)
+    elif found.order_id is not None:
+        find_order_locked(Order.id == found.order_id)
+    else:
+        db.session.scalar(for_update(select(Checkout).where(Checkout.id == found.checkout_id), of=Checkout))
     return db.session.scalar(for_update(select(Payment).where(Payment.id == payment_id), of=Payment))
 
 
-def _lock_payment(gateway_payment_id: str) -> Payment:
+def _lock_payment(gateway_payment_id: str, order_id: int | None = None) -> Payment:
     payment_id = db.session.scalar(select(Payment.id).where(Payment.gateway_payment_id == gateway_payment_id))
     if payment_id is None:
         raise UnknownGatewayPayment(gateway_payment_id)
-    return lock_order_then_payment(payment_id)
+    return lock_order_then_payment(payment_id, order_id)
+
+
+def _order_of_gateway_refund(entity: dict) -> int | None:
+    """Before locking: the order of the refund we know for this entity, else (a refund made at the gateway)
+    the first order of the payment whose share still covers it."""
+    payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == entity["payment_id"]))
+    if payment is None:
+        raise UnknownGatewayPayment(entity["payment_id"])
+    known = _find_refund(entity, payment)
+    if known is not None:
+        return known.order_id
+    if payment.order_id is not None:
+        return payment.order_id
+    for allocation in payment.allocations:
+        if refundable_amount(payment, allocation.order_id) >= int(entity["amount"]):
+            return allocation.order_id
+    return payment.allocations[0].order_id if payment.allocations else None
 
 
 def _find_refund(entity: dict, payment: Payment) -> Refund | None:
@@ -139,11 +236,12 @@ def _find_refund(entity: dict, payment: Payment) -> Refund | None:
     return refund
 
 
-def _record_unknown(entity: dict, payment: Payment, actor: Actor, reason: str) -> Refund:
+def _record_unknown(entity: dict, payment: Payment, order_id: int | None, actor: Actor, reason: str) -> Refund:
     """A refund made at the gateway (its dashboard, an auto-refund) that we did not start."""
     refund = Refund(
         payment=payment,
-        order_id=payment.order_id,
+        order_id=order_id,
+        checkout_id=payment.checkout_id if order_id is None else None,
         amount=int(entity["amount"]),
         currency=entity["currency"],
         status=RefundStatus.PENDING,
@@ -211,11 +309,12 @@ def apply_gateway_refund(entity: dict, *, actor: Actor, reason: str = "") -> Ref
 
 def _apply_refund(entity: dict, actor: Actor, reason: str) -> Refund:
     try:
-        payment = _lock_payment(entity["payment_id"])
+        order_id = _order_of_gateway_refund(entity)
+        payment = _lock_payment(entity["payment_id"], order_id)
         found = _find_refund(entity, payment)
         if found is None or found.status != entity.get("status"):
             _check_within_captured(payment, found, entity)
-        refund = found or _record_unknown(entity, payment, actor, reason)
+        refund = found or _record_unknown(entity, payment, order_id, actor, reason)
         refund.gateway_refund_id = entity["id"]
         refund.gateway_data = entity
         refund.sent_at = refund.sent_at or utcnow()
@@ -226,7 +325,7 @@ def _apply_refund(entity: dict, actor: Actor, reason: str) -> Refund:
         if changed and target == RefundStatus.PROCESSED:
             refund.processed_at = utcnow()
             db.session.flush()
-            settle_payment_and_order(payment, actor, f"refund {entity['id']} processed")
+            settle_payment_and_order(payment, actor, f"refund {entity['id']} processed", refund.order)
         elif changed and target == RefundStatus.FAILED:
             refund.failure_reason = entity.get("error_description") or "refund failed at the gateway"
         db.session.commit()
