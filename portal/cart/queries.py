@@ -158,6 +158,9 @@ def priced_lines(checkout: Checkout) -> list[dict]:
         vendor = vendors.get(line.get("vendor_id"))
         line.setdefault("title", product.title if product else f"product {line.get('product_id')}")
         line["vendor_name"] = vendor.name if vendor else "House"
+        line["option_labels"] = [
+            o.get("label", o.get("code")) if isinstance(o, dict) else o for o in line.get("options") or []
+        ]
     return lines
 
 
