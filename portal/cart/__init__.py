@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from portal.cart import admin, api
+    from portal.cart import admin, api, notifications, tasks  # noqa: F401  (notifications, tasks: registered)
 
     api.init_app(app)
     admin.init_app(app)

@@ -180,6 +180,11 @@ def apply_gateway_payment(
     raise RuntimeError("unreachable")
 
 
+def run_payment_hooks(outcome: PaymentOutcome) -> None:
+    """The after-commit hooks (auto-invoice, auto-refund) for an order paid by another path (a checkout)."""
+    _after_commit(outcome)
+
+
 def _apply(entity: dict, actor: Actor, reason: str, order_id: int | None = None) -> PaymentOutcome:
     target = entity.get("status")
     if target not in GATEWAY_STATES:
@@ -210,6 +215,11 @@ def _apply(entity: dict, actor: Actor, reason: str, order_id: int | None = None)
         record_event(order, action="payment_mismatch", actor=actor, reason="; ".join(problems))
     order_changed = _settle_order(order, payment, actor, problems)
     return PaymentOutcome(payment, order, changed or created or order_changed, stale, problems)
+
+
+# Used by the checkout's payment path (portal/cart/completion.py): the same rules for a payment's own state.
+advance_payment = _advance_payment
+copy_payment_details = _copy_details
 
 
 def _after_commit(outcome: PaymentOutcome) -> None:

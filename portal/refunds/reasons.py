@@ -11,6 +11,7 @@ REFUND_REASONS: dict[str, str] = {
     "quality_issue": "Product or service issue",
     "goodwill": "Goodwill gesture",
     "late_payment": "Payment landed after cancellation or expiry",
+    "checkout_not_completed": "Paid, but the checkout's orders could not be created",
     "other": "Other (explain in the notes)",
 }
 # Reasons the system records but a person does not choose.
