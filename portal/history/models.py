@@ -10,7 +10,20 @@ from portal.timeutil import utcnow
 
 # Fields whose values in `changes` are integer minor units of money.
 MONEY_FIELDS = frozenset(
-    {"amount", "total", "subtotal", "discount", "tax", "fee", "amount_refunded", "cgst", "sgst", "igst"}
+    {
+        "amount",
+        "total",
+        "subtotal",
+        "discount",
+        "tax",
+        "fee",
+        "amount_refunded",
+        "cgst",
+        "sgst",
+        "igst",
+        "price",
+        "deposit",
+    }
 )
 
 

@@ -18,6 +18,7 @@ from portal.invoices.status import InvoiceStatus
 from portal.listing import day_range_clauses, lenient_date, narrowed, page_number
 from portal.orders.models import Order
 from portal.timeutil import local_date
+from portal.vendors.scope import scope_orders
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -69,6 +70,7 @@ def search_clause(q: str):
 
 def _filtered(f: InvoiceFilter):
     query = select(Invoice).join(Invoice.order).join(Order.customer).options(contains_eager(Invoice.order))
+    query = scope_orders(query)  # a vendor's staff: invoices of its own orders only
     if f.status:
         query = query.where(Invoice.status == f.status)
     query = query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal import htmx
 from portal.auth.decorators import require_role, staff_blueprint_guard
@@ -15,14 +16,21 @@ from portal.history.services import Actor, history_of
 from portal.invoices import queries, services
 from portal.invoices.credit_notes import credit_note_pdf, issue_credit_note
 from portal.invoices.forms import ActionForm, BillingForm, CreditNoteForm, IssueInvoiceForm, VoidForm
+from portal.invoices.models import CreditNote, Invoice
 from portal.invoices.numbering import NumberFormatError
 from portal.invoices.pdf import PdfUnavailable
 from portal.invoices.queries import InvoiceFilter
 from portal.statemachine import IllegalTransition
 from portal.timeutil import local_date
+from portal.vendors.scope import guard_objects
 
 bp = Blueprint("invoices", __name__, url_prefix="/admin/invoices")
-staff_blueprint_guard(bp)
+staff_blueprint_guard(bp, vendors=True)  # vendors: invoices of their own orders only (queries, guard_objects)
+guard_objects(
+    bp,
+    invoice_id=lambda invoice_id: select(Invoice.order_id).where(Invoice.id == invoice_id),
+    note_id=lambda note_id: select(Invoice.order_id).join(CreditNote).where(CreditNote.id == note_id),
+)
 
 REFUSALS = {IllegalTransition: 409, NumberFormatError: 422, PdfUnavailable: 503}
 

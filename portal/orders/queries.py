@@ -25,6 +25,8 @@ from portal.listing import (
 from portal.orders.models import Order, OrderItem
 from portal.orders.status import FulfilmentStatus, OrderStatus
 from portal.payments.models import Payment
+from portal.vendors.models import Vendor
+from portal.vendors.scope import current_vendor_id, scope_orders, vendor_clause
 
 STATUSES = [s.value for s in OrderStatus]
 FULFILMENT_STATUSES = [s.value for s in FulfilmentStatus]
@@ -59,6 +61,7 @@ def parse_order_args(args) -> ListArgs:
         "fulfilment": fulfilment,
         "customer": args.get("customer", "").strip()[:255],
         "product": parse_id(args.get("product", ""), "product", parsed.errors, "Unknown product."),
+        "vendor": parse_id(args.get("vendor", ""), "vendor", parsed.errors, "Unknown vendor."),
     }
     return parsed
 
@@ -79,8 +82,12 @@ def customer_clause(customer: str):
 def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: bool = True) -> list:
     """Every WHERE clause the filter asks for (the status tab and the search optional, for the tab counts)."""
     clauses = [*date_range_clauses(Order.created_at, args), *amount_range_clauses(Order.total, args)]
+    if (own := vendor_clause()) is not None:  # a vendor's staff: its own orders, whatever else is asked
+        clauses.append(own)
     if with_status and args.status:
         clauses.append(Order.status == args.status)
+    if args.extra.get("vendor"):
+        clauses.append(Order.vendor_id == args.extra["vendor"])
     if args.extra.get("fulfilment"):
         clauses.append(Order.fulfilment_status == args.extra["fulfilment"])
     if args.extra.get("customer"):
@@ -115,7 +122,18 @@ def tab_counts(args: ListArgs) -> dict:
 
 
 def product_choices() -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Product.id, Product.title).order_by(Product.title)).tuples())
+    """Products for the filter: a vendor's staff see only their vendor's."""
+    query = select(Product.id, Product.title).order_by(Product.title)
+    if (vendor_id := current_vendor_id()) is not None:
+        query = query.where(Product.vendor_id == vendor_id)
+    return list(db.session.execute(query).tuples())
+
+
+def vendor_choices() -> list[tuple[int, str]]:
+    """Vendors for the filter (none for a vendor's staff: they see their own orders only)."""
+    if current_vendor_id() is not None:
+        return []
+    return list(db.session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).tuples())
 
 
 def csv_rows(args: ListArgs):
@@ -166,10 +184,9 @@ def ids_matching(args: ListArgs, *, status: str | None = None, without_invoice: 
 
 def order_detail(order_id: int) -> Order | None:
     """The order with everything its page shows, loaded in a fixed number of statements."""
+    query = scope_orders(select(Order).where(Order.id == order_id))  # another vendor's: None, so 404
     return db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
+        query.options(
             selectinload(Order.items),
             selectinload(Order.payments).selectinload(Payment.disputes),
             selectinload(Order.refunds),

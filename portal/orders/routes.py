@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from portal.admin.actions import actor, answer, first_error, require_found, sync_outcome
@@ -19,15 +20,18 @@ from portal.listing import csv_response, url_builder
 from portal.orders import queries
 from portal.orders.admin_services import OrderNotDeletable, bulk_cancel, bulk_issue_invoices, delete_order
 from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm, StatusForm
+from portal.orders.models import Order
 from portal.orders.services import OrderNotFound, advance_fulfilment, cancel_order, change_status
 from portal.orders.status import FULFILMENT, OrderStatus
 from portal.payments.reconcile import sync_order
 from portal.redirects import safe_next
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
+from portal.vendors.scope import guard_objects
 
 bp = Blueprint("orders", __name__, url_prefix="/admin/orders")
-staff_blueprint_guard(bp)
+staff_blueprint_guard(bp, vendors=True)  # vendors: their own orders only (the queries and guard_objects)
+guard_objects(bp, order_id=lambda order_id: select(Order.id).where(Order.id == order_id))
 BULK_LIMIT = 1000  # orders changed per bulk request; the summary says when more remain
 
 
@@ -57,6 +61,7 @@ def list_orders():
         statuses=queries.STATUSES,
         fulfilment_statuses=queries.FULFILMENT_STATUSES,
         products=queries.product_choices(),
+        vendors=queries.vendor_choices(),
         sort_labels=queries.SORT_LABELS,
         query_string=urlencode(list(request.args.items(multi=True))),
     )

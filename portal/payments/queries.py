@@ -22,8 +22,9 @@ from portal.listing import (
     stream_rows,
 )
 from portal.orders.models import Order
-from portal.payments.models import Payment
+from portal.payments.models import Payment, PaymentAllocation
 from portal.payments.status import PaymentStatus
+from portal.vendors import scope
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = ["card", "upi", "netbanking", "wallet", "emi", "paylater", "bank_transfer"]
@@ -69,6 +70,8 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
     """Every WHERE clause the filter asks for; the search as one condition unless `with_search` is False
     (keyset pages and tab counts take its arms apart)."""
     clauses = [*date_range_clauses(Payment.created_at, args), *amount_range_clauses(Payment.amount, args)]
+    if (own := vendor_clause(Payment.id)) is not None:  # a vendor's staff: payments of its own orders only
+        clauses.append(own)
     if with_status and args.status:
         clauses.append(Payment.status == args.status)
     if args.extra.get("method"):
@@ -136,11 +139,26 @@ def csv_rows(args: ListArgs):
         )
 
 
+def payment_order_ids(payment_id: int):
+    """SELECT of the orders a payment paid: its own order and every order of its allocations (a checkout's)."""
+    own = select(Payment.order_id).where(Payment.id == payment_id, Payment.order_id.is_not(None))
+    return own.union(select(PaymentAllocation.order_id).where(PaymentAllocation.payment_id == payment_id))
+
+
+def vendor_clause(payment_id_column):
+    """For a vendor's staff: the payment paid (part of) one of its vendor's orders; None for everyone else."""
+    if (order_clause := scope.vendor_clause(Payment.order_id)) is None:
+        return None
+    allocated = select(PaymentAllocation.payment_id).where(scope.vendor_clause(PaymentAllocation.order_id))
+    return payment_id_column.in_(select(Payment.id).where(order_clause).union(allocated))
+
+
 def payment_detail(payment_id: int) -> Payment | None:
+    query = select(Payment).where(Payment.id == payment_id)
+    if (own := vendor_clause(Payment.id)) is not None:
+        query = query.where(own)
     return db.session.scalar(
-        select(Payment)
-        .where(Payment.id == payment_id)
-        .options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
+        query.options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
     )
 
 

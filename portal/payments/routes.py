@@ -27,9 +27,11 @@ from portal.payments.services import capture_payment
 from portal.payments.status import PaymentStatus
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
+from portal.vendors.scope import guard_objects
 
 bp = Blueprint("payments", __name__, url_prefix="/admin/payments")
-staff_blueprint_guard(bp)
+staff_blueprint_guard(bp, vendors=True)  # vendors: payments of their own orders only (queries, guard_objects)
+guard_objects(bp, payment_id=queries.payment_order_ids)
 
 
 def init_app(app) -> None:

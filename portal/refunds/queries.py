@@ -23,6 +23,7 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
+from portal.vendors.scope import scope_orders, vendor_clause
 
 STATUSES = [s.value for s in RefundStatus]
 SORTS = {"created": Refund.created_at, "amount": Refund.amount}
@@ -58,6 +59,8 @@ def filter_clauses(args: ListArgs, *, with_status: bool = True, with_search: boo
     """Every WHERE clause the filter asks for; the search as one condition unless `with_search` is False
     (keyset pages and tab counts take its arms apart)."""
     clauses = [*date_range_clauses(Refund.created_at, args), *amount_range_clauses(Refund.amount, args)]
+    if (own := vendor_clause(Refund.order_id)) is not None:  # a vendor's staff: refunds of its own orders only
+        clauses.append(own)
     if with_status and args.status:
         clauses.append(Refund.status == args.status)
     if with_search and args.q and (found := search.clause(args.q, "refunds")) is not None:
@@ -116,10 +119,9 @@ def csv_rows(args: ListArgs):
 
 
 def refund_detail(refund_id: int) -> Refund | None:
+    query = scope_orders(select(Refund).where(Refund.id == refund_id), Refund.order_id)
     return db.session.scalar(
-        select(Refund)
-        .where(Refund.id == refund_id)
-        .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+        query.options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
     )
 
 

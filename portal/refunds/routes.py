@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from sqlalchemy import select
 
 from portal.admin.actions import actor, first_error, require_found
 from portal.auth.decorators import role_required, staff_blueprint_guard
@@ -36,9 +37,11 @@ from portal.refunds.services import (
 )
 from portal.refunds.status import RefundStatus
 from portal.timeutil import utcnow
+from portal.vendors.scope import guard_objects
 
 bp = Blueprint("refunds", __name__, url_prefix="/admin/refunds")
-staff_blueprint_guard(bp)
+staff_blueprint_guard(bp, vendors=True)  # vendors: refunds of their own orders only (queries, guard_objects)
+guard_objects(bp, refund_id=lambda refund_id: select(Refund.order_id).where(Refund.id == refund_id))
 
 
 def init_app(app) -> None:
