@@ -13,9 +13,12 @@ import json
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
 
+from portal.cart.completion import apply_checkout_payment, complete_checkout_payment
 from portal.cart.models import Checkout
 from portal.cart.status import OPEN
 from portal.extensions import db
+from portal.gateway import get_gateway
+from portal.history.services import Actor
 
 
 def gateway_order_of(params: dict) -> str:
@@ -35,6 +38,31 @@ def checkout_for(params: dict) -> Checkout | None:
     if not gateway_order_id or params.get("razorpay_payment_link_id"):
         return None
     return db.session.scalar(select(Checkout).where(Checkout.gateway_order_id == gateway_order_id))
+
+
+def settle(checkout: Checkout, params: dict, *, actor: Actor) -> tuple[str, Checkout]:
+    """(state, checkout) after applying what the callback reports: a signed success through
+    complete_checkout_payment, an unsigned failure only as the gateway itself reports that payment.
+    Raises InvalidSignature / PaymentNotForOrder (the page says "invalid"), GatewayError ("unknown")."""
+    if params.get("razorpay_signature"):
+        outcome = complete_checkout_payment(
+            params["razorpay_order_id"], params["razorpay_payment_id"], params["razorpay_signature"], actor=actor
+        )
+        return outcome.state, outcome.checkout
+    payment_id = _failed_payment_id(params)
+    entity = get_gateway().fetch_payment(payment_id) if payment_id else {}
+    if entity.get("order_id") != checkout.gateway_order_id or entity.get("status") != "failed":
+        return "failed", checkout  # nothing we can confirm: the page offers the retry, nothing is changed
+    outcome = apply_checkout_payment(entity, actor=actor, reason="the customer's payment failed at the checkout")
+    return outcome.state, outcome.checkout
+
+
+def _failed_payment_id(params: dict) -> str:
+    try:
+        meta = json.loads(params.get("error[metadata]") or "{}")
+    except ValueError:
+        return ""
+    return str(meta.get("payment_id") or "") if isinstance(meta, dict) else ""
 
 
 def page(state: str, checkout: Checkout | None, status: int = 200):

@@ -18,16 +18,20 @@ OPEN = ("pending", "failed")  # a checkout that a payment may still complete (po
 def cart_context() -> dict:
     """The catalogue by vendor and the priced cart for the store page; `cart_problem` when the API cannot
     give them (before `flask demo seed`, or on an API error), so the page still renders."""
+    problems, catalog, cart = [], [], None
     try:
         catalog = call("GET", "/catalog")["data"]
+    except (StoreError, requests.RequestException) as exc:
+        problems.append(f"The catalogue is not available: {exc}")
+    try:
         cart = call("GET", "/cart")["data"]
     except (StoreError, requests.RequestException) as exc:
-        return {"catalog": [], "products_by_id": {}, "cart": None, "cart_problem": str(exc)}
+        problems.append(f"The cart is not available: {exc}")
     return {
         "catalog": by_vendor(catalog),
         "products_by_id": {p["id"]: p for p in catalog},
         "cart": cart,
-        "cart_problem": None,
+        "cart_problem": " ".join(problems) or None,
         "checkout_key": secrets.token_hex(12),
     }
 
