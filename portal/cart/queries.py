@@ -154,6 +154,8 @@ def priced_lines(checkout: Checkout) -> list[dict]:
     products = _by_id(Product, {line.get("product_id") for line in lines})
     vendors = _by_id(Vendor, {line.get("vendor_id") for line in lines})
     for line in lines:
+        for name in ("rental_start", "rental_end", "unit_price", "deposit", "line_total", "quantity"):
+            line.setdefault(name, None)
         product = products.get(line.get("product_id"))
         vendor = vendors.get(line.get("vendor_id"))
         line.setdefault("title", product.title if product else f"product {line.get('product_id')}")

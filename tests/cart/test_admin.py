@@ -136,3 +136,23 @@ def test_a_vendor_user_is_refused_the_checkouts_pages(client, auth, make, shop):
 def test_signed_out_visitors_are_sent_to_the_login_page(client, shop):
     response = client.get("/admin/checkouts")
     assert response.status_code in (302, 401) and "/login" in response.headers.get("Location", "/login")
+
+
+def test_a_real_checkouts_page_shows_its_priced_lines_with_rental_dates_and_deposit(auth, client, sandbox):
+    from datetime import date
+
+    from portal.cart.checkout import start_checkout
+    from portal.cart.services import add_line
+    from tests.marketplace_fixtures import two_vendor_shop
+
+    shop = two_vendor_shop()
+    start = date.today() + timedelta(days=4)
+    add_line(shop.customer, shop.scarf.id, 1)
+    add_line(shop.customer, shop.tent.id, 1, rental_start=start, rental_end=start + timedelta(days=1))
+    made, _ = start_checkout(shop.customer, idempotency_key="admin-detail")
+    auth.login_as("viewer")
+    page = client.get(f"/admin/checkouts/{made.id}").get_data(as_text=True)
+    assert "Silk scarf" in page and "Two-person tent" in page and "Loom &amp; Co" in page
+    assert f"{start} → {start + timedelta(days=1)}" in page and "₹3,000.00" in page  # the tent's deposit
+    reservations = page.split('id="checkout-reservations"')[1].split("</table>")[0]
+    assert reservations.count(">held<") == 2 and made.gateway_order_id in page
