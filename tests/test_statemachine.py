@@ -73,7 +73,7 @@ def test_an_illegal_move_is_refused_and_changes_nothing(machine, current, target
 
 def test_the_tables_are_what_the_business_rules_say():
     assert ORDER.next_states("pending") == {"paid", "failed", "cancelled", "expired"}
-    assert ORDER.next_states("failed") == {"pending", "paid", "cancelled"}
+    assert ORDER.next_states("failed") == {"pending", "paid", "cancelled", "expired"}  # unpaid: it lapses too
     assert ORDER.next_states("paid") == {"partially_refunded", "refunded"}
     assert ORDER.next_states("partially_refunded") == {"refunded"}
     assert all(ORDER.is_final(s) for s in ("cancelled", "expired", "refunded"))
@@ -88,8 +88,12 @@ def test_the_tables_are_what_the_business_rules_say():
 def test_every_state_is_reachable_from_the_initial_state():
     for machine in (ORDER, PAYMENT, REFUND, INVOICE):
         assert {s for s in machine.states if machine.path(machine.initial, s) is not None} == set(machine.states)
+    # A vendor's order starts awaiting approval (every state is reachable from there); others start unfulfilled.
+    assert {s for s in FULFILMENT.states if FULFILMENT.path("awaiting_vendor", s) is not None} == set(FULFILMENT.states)
     assert {s for s in FULFILMENT.states if FULFILMENT.path("unfulfilled", s) is not None} == set(FULFILMENT.states) - {
-        "not_required"
+        "not_required",
+        "awaiting_vendor",
+        "rejected",
     }
 
 

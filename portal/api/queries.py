@@ -27,6 +27,7 @@ from portal.orders.services import OrderNotFound
 from portal.payments.models import Payment
 from portal.payments.status import SETTLED
 from portal.refunds.models import Refund
+from portal.vendors.models import Vendor
 
 # The columns of a payment and of a refund the serializer reads (with the key the list groups them by).
 _PAYMENT_COLUMNS = (
@@ -41,10 +42,16 @@ _REFUND_COLUMNS = (
 # One statement for the order(s) with items and invoices, one each for payments and refunds.
 _SERIALIZED = (
     joinedload(Order.items),
+    joinedload(Order.vendor).load_only(Vendor.id, Vendor.name),
     joinedload(Order.invoices).load_only(Invoice.status, Invoice.number),
     selectinload(Order.payments).load_only(*_PAYMENT_COLUMNS),
     selectinload(Order.refunds).load_only(*_REFUND_COLUMNS),
 )
+
+
+class _VendorRow(NamedTuple):
+    id: int
+    name: str
 
 
 class _InvoiceRow(NamedTuple):
@@ -103,13 +110,18 @@ class OrderRows:
     def invoice(self) -> Row | None:
         return current_invoice(self.invoices)
 
+    @property
+    def vendor(self) -> _VendorRow | None:
+        return _VendorRow(self.order.vendor_id, self.order.vendor_name) if self.order.vendor_id else None
+
 
 # Named as the serializer reads them (children's columns that clash with the order's are prefixed).
 _ORDER_COLUMNS = tuple(
     getattr(Order, name)
     for name in (
         "id", "number", "status", "total", "currency", "subtotal", "discount", "tax", "created_at", "expires_at",
-        "paid_at", "gateway_order_id", "payment_link_url", "needs_refund",
+        "paid_at", "gateway_order_id", "payment_link_url", "needs_refund", "fulfilment_status", "carrier",
+        "tracking_number", "vendor_id",
     )
 )  # fmt: skip
 _ITEM_COLUMNS = (
@@ -124,6 +136,10 @@ _ITEM_COLUMNS = (
     OrderItem.taxable_amount,
     OrderItem.tax_amount,
     OrderItem.line_total.label("line_total"),
+    OrderItem.line_type,
+    OrderItem.rental_start,
+    OrderItem.rental_end,
+    OrderItem.returned_quantity,
 )
 _INVOICE_COLUMNS = (
     Invoice.id.label("invoice_id"),
@@ -159,7 +175,8 @@ class _Statements:
     @cached_property
     def page(self):
         one_page = (
-            select(*_ORDER_COLUMNS, _TOTAL)
+            select(*_ORDER_COLUMNS, Vendor.name.label("vendor_name"), _TOTAL)
+            .outerjoin(Vendor, Vendor.id == Order.vendor_id)
             .where(Order.customer_id == bindparam("customer_id"))
             .order_by(Order.created_at.desc(), Order.id.desc())
             .offset(bindparam("offset", type_=Integer))

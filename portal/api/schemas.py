@@ -6,7 +6,7 @@ integers in the currency's minor unit (paise) with an ISO 4217 code beside them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,6 +142,10 @@ class ItemOut(BaseModel):
     taxable_amount: int
     tax_amount: int
     amount: int = Field(description="line total with tax")
+    line_type: str = Field(default="item", description="`item`, `rental`, `deposit` (refundable, no GST) or `fee`")
+    rental_start: date | None = Field(default=None, description="a rental's first day (inclusive)")
+    rental_end: date | None = Field(default=None, description="a rental's last day (inclusive)")
+    returned_quantity: int = Field(default=0, description="units that came back (restocked)")
 
 
 class PaymentOut(BaseModel):
@@ -165,6 +169,16 @@ class RefundOut(BaseModel):
     processed_at: datetime | None
 
 
+class VendorRef(BaseModel):
+    id: int
+    name: str
+
+
+class Tracking(BaseModel):
+    carrier: str
+    number: str
+
+
 class InvoiceLink(BaseModel):
     number: str | None
     url: str
@@ -185,6 +199,12 @@ class OrderOut(BaseModel):
     gateway_order_id: str | None
     payment_link_url: str | None
     refund_due: bool = Field(description="a payment arrived after cancellation or expiry and is being refunded")
+    fulfilment_status: str = Field(
+        description="awaiting_vendor, rejected, not_required, unfulfilled, processing, ready_for_shipment, shipped, "
+        "in_transit, delivered or returned"
+    )
+    vendor: VendorRef | None = Field(description="the vendor selling it; null for the house")
+    tracking: Tracking | None = Field(description="the carrier and tracking number, once shipped")
     items: list[ItemOut]
     payments: list[PaymentOut]
     refunds: list[RefundOut]

@@ -45,6 +45,10 @@ def _item(line) -> dict:
         "taxable_amount": line.taxable_amount,
         "tax_amount": line.tax_amount,
         "amount": line.line_total,
+        "line_type": str(line.line_type),
+        "rental_start": line.rental_start,
+        "rental_end": line.rental_end,
+        "returned_quantity": line.returned_quantity,
     }
 
 
@@ -128,11 +132,18 @@ def _order(row, children) -> dict:
         "gateway_order_id": row.gateway_order_id,
         "payment_link_url": row.payment_link_url,
         "refund_due": bool(row.needs_refund),
+        "fulfilment_status": str(row.fulfilment_status),
+        "vendor": _vendor(children.vendor),
+        "tracking": {"carrier": row.carrier, "number": row.tracking_number} if row.tracking_number else None,
         "items": [_item(line) for line in children.items],
         "payments": [payment(p) for p in children.payments],
         "refunds": [_refund(r) for r in children.refunds],
         "invoice": _invoice(row.id, children.invoice),
     }
+
+
+def _vendor(vendor) -> dict | None:
+    return {"id": vendor.id, "name": vendor.name} if vendor is not None else None
 
 
 def callback_url() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,7 +10,7 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import credit_note_tax, render_credit_note
 from portal.invoices.models import CreditNote, Invoice
-from portal.invoices.numbering import financial_year, format_number, next_sequence
+from portal.invoices.numbering import document_series, financial_year, format_number, next_sequence
 from portal.invoices.pdf import sha256
 from portal.invoices.services import InvoiceError
 from portal.invoices.status import InvoiceStatus
@@ -72,13 +71,14 @@ def _build(refund: Refund, invoice: Invoice) -> CreditNote:
         )
     now = utcnow()
     fy = financial_year(local_date(now))
-    prefix = current_app.config.get("CREDIT_NOTE_PREFIX") or "CN"
+    series, prefix = document_series(invoice.order, "credit_note")  # the house's, or the invoice's vendor's
     format_number(prefix, fy, 1)  # a bad prefix fails before a number is taken
-    sequence_no = next_sequence("credit_note", fy)
+    sequence_no = next_sequence(series, fy)
     return CreditNote(
         invoice=invoice,
         refund=refund,
         number=format_number(prefix, fy, sequence_no),
+        series=series,
         financial_year=fy,
         sequence_no=sequence_no,
         issued_at=now,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
+from portal.extensions import db
 from portal.invoices.figures import amount_in_words, figures_for_items, proportional_tax, same_state, split_tax
 from portal.invoices.models import CreditNote, Invoice
 from portal.invoices.pdf import render_pdf
@@ -29,9 +33,27 @@ def _stamp(invoice: Invoice) -> str:
     return ""
 
 
+_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def branding(invoice: Invoice) -> dict:
+    """A vendor's invoice branding: its colour (from the seller snapshot) and its logo as a data: URI (read
+    now: the logo is not part of the snapshot). The house's documents have neither."""
+    from portal.vendors.models import Vendor
+
+    seller = invoice.seller or {}
+    colour = seller.get("brand_colour") or ""
+    vendor = db.session.get(Vendor, seller["vendor_id"]) if seller.get("vendor_id") else None
+    logo = None
+    if vendor is not None and vendor.logo and vendor.logo_type in ("image/png", "image/jpeg"):
+        logo = f"data:{vendor.logo_type};base64,{base64.b64encode(vendor.logo).decode()}"
+    return {"brand_colour": colour if _COLOUR_RE.match(colour) else "", "logo_uri": logo}
+
+
 def invoice_context(invoice: Invoice) -> dict:
     figures = invoice_figures(invoice)
     return {
+        **branding(invoice),
         "title": "Tax Invoice",
         "number_label": "Invoice no.",
         "number": invoice.number,
@@ -65,6 +87,7 @@ def credit_note_context(note: CreditNote) -> dict:
     invoice = note.invoice
     intra = same_state(invoice.place_of_supply, (invoice.seller or {}).get("state"))
     return {
+        **branding(invoice),
         "title": "Credit Note",
         "number_label": "Credit note no.",
         "number": note.number,

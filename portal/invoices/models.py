@@ -28,7 +28,7 @@ class Invoice(Timestamps, db.Model):
     __table_args__ = (
         one_of("status", InvoiceStatus),
         *non_negative("subtotal", "tax", "cgst", "sgst", "igst", "total"),
-        UniqueConstraint("financial_year", "sequence_no"),
+        UniqueConstraint("series", "financial_year", "sequence_no"),
         Index("ix_invoices_issued_at", "issued_at", "id"),
         Index("ix_invoices_order_id", "order_id"),
         # An order has at most one invoice that is not void: a voided one keeps its number and a new
@@ -51,6 +51,8 @@ class Invoice(Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
     number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The number series: "invoice" for the house, "invoice:<vendor id>" for a vendor (its own prefix).
+    series: Mapped[str] = mapped_column(String(20), default="invoice", server_default="invoice")
     financial_year: Mapped[str | None] = mapped_column(String(7))
     sequence_no: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.DRAFT, index=True)
@@ -80,7 +82,7 @@ class Invoice(Timestamps, db.Model):
 class CreditNote(Timestamps, db.Model):
     __tablename__ = "credit_notes"
     __table_args__ = (
-        UniqueConstraint("financial_year", "sequence_no"),
+        UniqueConstraint("series", "financial_year", "sequence_no"),
         *non_negative("amount", "tax"),
         trigram_index("ix_credit_notes_number_trgm", column("number"), "number_trgm"),  # a part of a number
     )
@@ -89,6 +91,8 @@ class CreditNote(Timestamps, db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"), index=True)
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="RESTRICT"), unique=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
+    # "credit_note" for the house, "credit_note:<vendor id>" for a vendor's invoice (its own prefix).
+    series: Mapped[str] = mapped_column(String(20), default="credit_note", server_default="credit_note")
     financial_year: Mapped[str] = mapped_column(String(7))
     sequence_no: Mapped[int]
     issued_at: Mapped[datetime]

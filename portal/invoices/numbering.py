@@ -47,6 +47,20 @@ def format_number(prefix: str, fy: str, sequence_no: int) -> str:
     return number
 
 
+def document_series(order, kind: str) -> tuple[str, str]:
+    """(series, prefix) of an order's `kind` of document ("invoice" or "credit_note"): the house's series and
+    configured prefix (INVOICE_PREFIX, CREDIT_NOTE_PREFIX), or for a vendor's order the vendor's own series
+    ("invoice:<vendor id>") and prefix — its invoice prefix, with a C for its credit notes ("LH", "LHC")."""
+    from flask import current_app
+
+    vendor = order.vendor if order.vendor_id else None
+    if vendor is None:
+        key = "INVOICE_PREFIX" if kind == "invoice" else "CREDIT_NOTE_PREFIX"
+        return kind, current_app.config.get(key) or ("INV" if kind == "invoice" else "CN")
+    prefix = vendor.invoice_prefix or f"V{vendor.id}"  # vendors created without one (portal.vendors assigns one)
+    return f"{kind}:{vendor.id}", prefix if kind == "invoice" else prefix + "C"
+
+
 def _ensure_row(series: str, fy: str) -> None:
     """Create the counter row if missing; a concurrent creator wins silently (ON CONFLICT DO NOTHING)."""
     dialect = db.session.get_bind().dialect.name

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.invoices.documents import invoice_figures, render_invoice
 from portal.invoices.models import Invoice
-from portal.invoices.numbering import financial_year, format_number, next_sequence
+from portal.invoices.numbering import document_series, financial_year, format_number, next_sequence
 from portal.invoices.pdf import sha256
 from portal.invoices.status import INVOICE, InvoiceStatus
 from portal.orders.models import Order
@@ -60,8 +60,21 @@ class InvalidBillingDetails(InvoiceError, ValueError):
         super().__init__("; ".join(f"{name}: {text}" for name, text in errors.items()))
 
 
-def seller_snapshot() -> dict:
-    """The issuer as configured now (SELLER_*); frozen into the invoice at creation."""
+def seller_snapshot(order: Order | None = None) -> dict:
+    """The issuer of `order`'s invoice as it is now, frozen into the invoice at creation: the order's vendor
+    (legal name, address, GSTIN, state — the seller state of the CGST/SGST vs IGST split — and its brand
+    colour), or the house as configured (SELLER_*)."""
+    vendor = order.vendor if order is not None and order.vendor_id else None
+    if vendor is not None:
+        return {
+            "name": vendor.legal_name or vendor.name,
+            "trade_name": vendor.name,
+            "address": vendor.address,
+            "gstin": vendor.gstin or "",
+            "state": vendor.state or "",
+            "vendor_id": vendor.id,
+            "brand_colour": vendor.brand_colour or "",
+        }
     config = current_app.config
     return {
         "name": config["SELLER_NAME"],
@@ -121,7 +134,7 @@ def _new_invoice(order: Order) -> Invoice:
         order=order,
         status=InvoiceStatus.DRAFT,
         currency=order.currency,
-        seller=seller_snapshot(),
+        seller=seller_snapshot(order),
         buyer=buyer,
         place_of_supply=buyer["state"] or None,
         payment_reference=_payment_reference(order),
@@ -137,11 +150,11 @@ def _allocate_number(invoice: Invoice, actor: Actor, reason: str, issued_at: dat
     The financial year is that of the business's local date (TIMEZONE) at `issued_at` (default: now)."""
     now = issued_at or utcnow()
     fy = financial_year(local_date(now))
-    prefix = current_app.config["INVOICE_PREFIX"]
+    series, prefix = document_series(invoice.order, "invoice")  # the house's, or the vendor's own
     format_number(prefix, fy, 1)  # a bad prefix fails here, before a number is taken
-    sequence_no = next_sequence("invoice", fy)
+    sequence_no = next_sequence(series, fy)
     invoice.number = format_number(prefix, fy, sequence_no)
-    invoice.financial_year, invoice.sequence_no, invoice.issued_at = fy, sequence_no, now
+    invoice.series, invoice.financial_year, invoice.sequence_no, invoice.issued_at = series, fy, sequence_no, now
     transition(invoice, INVOICE, InvoiceStatus.ISSUED, actor=actor, reason=reason or f"issued {invoice.number}")
 
 

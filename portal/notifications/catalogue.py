@@ -262,6 +262,7 @@ CATALOGUE = (
     _customer("order_shipped", "Order shipped", transactional=False),
     _customer("order_delivered", "Order delivered", transactional=False),
     _staff("staff_new_paid_order", "Staff: new paid order"),
+    _staff("vendor_order_awaiting", "Vendor: a paid order awaits approval"),
     _staff("staff_dispute_opened", "Staff: dispute opened"),
     _staff("staff_refund_failed", "Staff: refund failed at the gateway"),
     _staff("staff_webhook_failures", "Staff: webhook failures above the threshold"),

@@ -98,6 +98,7 @@ def order_paid(order, event) -> None:
         receipt(order)
     payment = _latest_settled_payment(order)
     staff_message("staff_new_paid_order", f"staff_new_paid_order:order:{order.id}", order=order, payment=payment)
+    vendor_approval(order)
 
 
 def invoice_issued(invoice, event) -> None:
@@ -114,11 +115,28 @@ def order_closed(order, event) -> None:
     customer_message(kind, order, f"{kind}:order:{order.id}", context={"reason": event.reason or ""})
 
 
+DEFAULT_MOVE_REASONS = ("marked ", "shipped with ", "accepted")  # the services' own wording, not a note to pass on
+
+
 def goods_moved(order, event) -> None:
-    """Shipped or delivered (the fulfilment machine's states; the order's own status never takes these names)."""
+    """Shipped (with the carrier and tracking number) or delivered: the fulfilment machine's states; the
+    order's own status never takes these names. A note typed with the move is passed on as well."""
     kind = f"order_{event.to_state}"
-    note = event.reason if event.reason and event.reason != f"marked {event.to_state}" else ""  # e.g. tracking number
-    customer_message(kind, order, f"{kind}:order:{order.id}", context={"note": note} if note else None)
+    context = {}
+    if event.to_state == "shipped" and order.tracking_number:
+        context = {"carrier": order.carrier, "tracking_number": order.tracking_number}
+    if event.reason and not event.reason.startswith(DEFAULT_MOVE_REASONS):
+        context["note"] = event.reason
+    customer_message(kind, order, f"{kind}:order:{order.id}", context=context or None)
+
+
+def vendor_approval(order, event=None) -> None:
+    """A paid order waiting for its vendor's approval: the vendor is told (when it has an address)."""
+    vendor = order.vendor
+    if order.fulfilment_status != "awaiting_vendor" or vendor is None or not vendor.email:
+        return
+    key = f"vendor_order_awaiting:order:{order.id}"
+    queue_message("vendor_order_awaiting", to=vendor.email, key=key, audience=Audience.STAFF, order=order)
 
 
 def payment_failed(payment, event) -> None:
@@ -160,6 +178,7 @@ def dispute_opened(dispute, event) -> None:
 RULES = {
     ("order", "create", "pending"): order_placed,
     ("order", "transition", "paid"): order_paid,
+    ("order", "create", "paid"): vendor_approval,  # a checkout's vendor order is created paid
     ("invoice", "transition", "issued"): invoice_issued,
     ("order", "transition", "cancelled"): order_closed,
     ("order", "transition", "expired"): order_closed,

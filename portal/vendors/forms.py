@@ -22,7 +22,9 @@ class VendorForm(FlaskForm):
     address = TextAreaField("Address", validators=[Length(max=1000)])
     email = EmailField("Email", validators=[Length(max=255)])
     auto_approve = BooleanField("Approve its orders automatically", default=True)
-    invoice_prefix = StringField("Invoice prefix (its own series, e.g. LH)", validators=[Length(max=8)])
+    invoice_prefix = StringField(
+        "Invoice prefix (1–3 letters or digits, e.g. LH; empty: from its name)", validators=[Length(max=8)]
+    )
     brand_colour = StringField("Brand colour (#rrggbb)", validators=[Length(max=7)])
 
     def fill(self, vendor) -> VendorForm:

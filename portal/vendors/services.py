@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.dbutil import for_update
@@ -58,14 +61,31 @@ def _problems(out: dict, vendor_id: int | None) -> dict[str, str]:
         errors["gstin"] = problem
     if out["email"] and "@" not in out["email"]:
         errors["email"] = "not an email address"
-    prefix = out["invoice_prefix"]
-    if prefix and not validation.PREFIX_RE.match(prefix):
-        errors["invoice_prefix"] = "1–8 letters, digits or '-', starting with a letter or digit"
-    elif prefix and _taken(Vendor.invoice_prefix == prefix, vendor_id):
-        errors["invoice_prefix"] = "another vendor's invoices use this prefix"
+    if out["invoice_prefix"] and (problem := _prefix_problem(out["invoice_prefix"], vendor_id)):
+        errors["invoice_prefix"] = problem
     if out["brand_colour"] and not validation.COLOUR_RE.match(out["brand_colour"]):
         errors["brand_colour"] = "a colour like #1a7f5a"
     return errors
+
+
+def _prefix_problem(prefix: str, vendor_id: int | None) -> str | None:
+    """Its invoices ("LH/…") and credit notes ("LHC/…") must not share a number with another series."""
+    if not validation.PREFIX_RE.match(prefix):
+        return "1–3 letters or digits (the number must fit GST's 16 characters)"
+    house = {current_app.config.get("INVOICE_PREFIX"), current_app.config.get("CREDIT_NOTE_PREFIX")}
+    if prefix in house or prefix + "C" in house:
+        return "the house's own invoices or credit notes use this prefix"
+    clashes = [prefix, prefix + "C"] + ([prefix[:-1]] if prefix.endswith("C") else [])
+    if _taken(Vendor.invoice_prefix.in_(clashes), vendor_id):
+        return "another vendor's invoices or credit notes use this prefix"
+    return None
+
+
+def free_prefix(name: str) -> str:
+    """A prefix nobody uses, from the name's initials ("Lens Hire" → "LH", then "LH2" …, then "V<n>")."""
+    initials = "".join(word[0] for word in re.findall(r"[A-Za-z0-9]+", name)).upper()[:3] or "V"
+    candidates = [initials, *(f"{initials[:2]}{n}" for n in range(2, 10)), *(f"V{n}" for n in range(10, 100))]
+    return next((c for c in candidates if _prefix_problem(c, None) is None), "")
 
 
 def _taken(condition, vendor_id: int | None) -> bool:
@@ -88,6 +108,7 @@ def _committed(work):
 def add_vendor(values: dict, *, actor: Actor) -> Vendor:
     """Add a vendor to the session with its audit row (the caller commits: the importer batches them)."""
     fields = clean(values)
+    fields["invoice_prefix"] = fields["invoice_prefix"] or free_prefix(fields["name"]) or None  # its own series
     vendor = Vendor(**fields, active=bool(values.get("active", True)))
     db.session.add(vendor)
     db.session.flush()
@@ -116,6 +137,8 @@ def update_vendor(vendor_id: int, *, actor: Actor, **fields) -> Vendor:
         vendor = _locked(vendor_id)
         current = {name: getattr(vendor, name) for name in FIELDS}
         cleaned = clean({**current, **fields}, vendor_id=vendor_id)
+        # Emptied: keep the series' prefix (a vendor's invoices always have one).
+        cleaned["invoice_prefix"] = cleaned["invoice_prefix"] or vendor.invoice_prefix or free_prefix(vendor.name)
         changes = diff(vendor, cleaned)
         if changes:
             record_event(vendor, action="update", actor=actor, changes=changes)

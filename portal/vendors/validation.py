@@ -18,7 +18,9 @@ STATE_CODES = {
 STATES = sorted(STATE_CODES.values())
 
 GSTIN_RE = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
-PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,7}$")  # "/" is the number's own separator
+# A vendor's invoices are numbered "LH/26-27/00001" and its credit notes "LHC/26-27/00001": with GST's limit
+# of 16 characters (portal.invoices.numbering) the prefix has room for 3.
+PREFIX_RE = re.compile(r"^[A-Z0-9]{1,3}$")
 COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_MAX_BYTES = 256 * 1024
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -23,6 +23,7 @@ from portal.payments.disputes import apply_gateway_dispute
 from portal.payments.services import apply_gateway_payment
 from portal.refunds.services import create_refund
 from portal.timeutil import utcnow
+from portal.vendors.models import Vendor
 from portal.webhooks.models import WebhookEvent, WebhookStatus
 from tests.refunds.conftest import pay_through_sandbox
 from tests.webhooks import payloads
@@ -57,6 +58,13 @@ def failed_webhooks(count: int) -> None:
     db.session.commit()
 
 
+def vendor_with_email():
+    vendor = Vendor(name="Clay Works", invoice_prefix="CLAY", email="orders@clay.example", auto_approve=False)
+    db.session.add(vendor)
+    db.session.commit()
+    return vendor
+
+
 @pytest.fixture
 def every_kind(sandbox, make):
     """One row of every kind, each written by its rule from the real services (and the sandbox)."""
@@ -64,7 +72,11 @@ def every_kind(sandbox, make):
     goods = make.product(kind="good", price=250000, title="Ceramic mug")
     order, payment = pay_through_sandbox(sandbox, products=[goods])
     for step in ("processing", "shipped", "delivered"):
-        advance_fulfilment(order.id, step, actor=ACTOR, reason="AWB 99 with BlueDart" if step == "shipped" else "")
+        tracking = {"carrier": "BlueDart", "tracking_number": "AWB99"} if step == "shipped" else {}
+        advance_fulfilment(order.id, step, actor=ACTOR, reason="left with the porter" if tracking else "", **tracking)
+    awaiting = make.order(products=[goods], vendor_id=vendor_with_email().id)
+    awaiting.fulfilment_status = "awaiting_vendor"  # as the checkout writes a vendor's order without auto-approve
+    apply_gateway_payment(make.payment_entity(awaiting), actor=ACTOR)
     create_refund(payment.id, amount=50000, reason="requested_by_customer", actor=ACTOR)
     sandbox.set_faults(fail_refunds=True)
     create_refund(payment.id, amount=10000, reason="requested_by_customer", actor=ACTOR)
@@ -118,7 +130,8 @@ def test_the_order_and_its_lines_are_in_customer_messages(every_kind):
     assert "Ceramic mug" in rendered.text and "Ceramic mug" in rendered.html
     assert "₹2,500.00" in rendered.text  # the line's taxable amount, through the money filter
     assert "IST" in rendered.text  # times in the business's zone
-    assert "AWB 99 with BlueDart" in render(every_kind["order_shipped"]).text
+    shipped = render(every_kind["order_shipped"]).text
+    assert "Carrier: BlueDart, tracking number: AWB99" in shipped and "left with the porter" in shipped
 
 
 def test_the_receipt_attaches_the_invoice_pdf_with_the_order_number(every_kind):

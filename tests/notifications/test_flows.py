@@ -135,7 +135,8 @@ def test_an_opted_out_customer_gets_receipts_but_no_shipping_updates(smtp_server
     set_updates(customer.id, False)
     order, _ = make.paid_order(customer_user=customer, products=[goods])
     for step in ("processing", "shipped", "delivered"):
-        advance_fulfilment(order.id, step, actor=Actor.system("test"))
+        tracking = {"carrier": "BlueDart", "tracking_number": "AWB1"} if step == "shipped" else {}
+        advance_fulfilment(order.id, step, actor=Actor.system("test"), **tracking)
     subjects = [m["Subject"] for m in smtp_server.messages if m["To"] == customer.email]
     assert any("Payment received" in s for s in subjects)
     assert not any("shipped" in s or "delivered" in s for s in subjects)

@@ -68,7 +68,8 @@ def test_opting_out_stops_updates_and_reminders_but_not_transactional_messages(c
     goods = make.product(kind="good")
     order, _ = make.paid_order(customer_user=customer, products=[goods])
     for step in ("processing", "shipped", "delivered"):
-        advance_fulfilment(order.id, step, actor=Actor.system("test"))
+        tracking = {"carrier": "BlueDart", "tracking_number": "AWB1"} if step == "shipped" else {}
+        advance_fulfilment(order.id, step, actor=Actor.system("test"), **tracking)
     unpaid = make.order(customer_user=customer)
     from portal.payments.services import apply_gateway_payment
 

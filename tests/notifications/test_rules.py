@@ -13,6 +13,7 @@ from portal.payments.disputes import apply_gateway_dispute
 from portal.payments.services import apply_gateway_payment
 from portal.refunds.models import Refund
 from portal.refunds.services import create_refund, process_refund
+from portal.vendors.models import Vendor
 from tests.refunds.conftest import pay_through_sandbox
 from tests.webhooks import payloads
 
@@ -94,11 +95,33 @@ def test_goods_moving_queue_shipped_and_delivered_with_the_note_given(make):
     goods = make.product(kind="good")
     order, _ = make.paid_order(products=[goods])
     advance_fulfilment(order.id, "processing", actor=ADMIN)
-    advance_fulfilment(order.id, "shipped", actor=ADMIN, reason="AWB 1234 with BlueDart")
-    advance_fulfilment(order.id, "delivered", actor=ADMIN)
+    advance_fulfilment(order.id, "shipped", actor=ADMIN, carrier="BlueDart", tracking_number="AWB1234")
+    advance_fulfilment(order.id, "delivered", actor=ADMIN, reason="left with the neighbour")
     [shipped] = messages("order_shipped")
     [delivered] = messages("order_delivered")
-    assert shipped.context == {"note": "AWB 1234 with BlueDart"}
+    assert shipped.context == {"carrier": "BlueDart", "tracking_number": "AWB1234"}
+    assert delivered.context == {"note": "left with the neighbour"}
+
+
+def test_a_paid_order_awaiting_approval_tells_its_vendor_once(make):
+    vendor = Vendor(name="Clay Works", invoice_prefix="CLAY", email="orders@clay.example", auto_approve=False)
+    db.session.add(vendor)
+    db.session.commit()
+    order = make.order(products=[make.product(kind="good")], vendor_id=vendor.id)
+    order.fulfilment_status = "awaiting_vendor"  # as the checkout writes it for a vendor without auto-approve
+    entity = make.payment_entity(order)
+    apply_gateway_payment(entity, actor=Actor.gateway())
+    apply_gateway_payment(entity, actor=Actor.gateway())  # a duplicate webhook
+    [message] = messages("vendor_order_awaiting")
+    assert (message.recipient, message.order_id, message.audience) == ("orders@clay.example", order.id, "staff")
+
+
+def test_goods_moving_without_a_note_queue_no_context(make):
+    order, _ = make.paid_order(products=[make.product(kind="good")])
+    advance_fulfilment(order.id, "processing", actor=ADMIN)
+    advance_fulfilment(order.id, "shipped", actor=ADMIN, carrier="BlueDart", tracking_number="AWB1")
+    advance_fulfilment(order.id, "delivered", actor=ADMIN)
+    [delivered] = messages("order_delivered")
     assert delivered.context is None  # "marked delivered" is the default reason, not a note for the customer
 
 

@@ -45,20 +45,22 @@ def pay(driver, order, outcome: str = "success"):
     return apply_gateway_payment(get_gateway().fetch_payment(payment_id), actor=Actor.gateway())
 
 
-def goods_order(driver, *, products=None, quantity: int = 1, shop=None, awaiting: bool = False):
+def goods_order(driver, *, products=None, quantity: int = 1, shop=None, awaiting: bool = False, customer=None):
     """A paid order of goods (2 units of a stocked good by default), of `shop`, awaiting approval or not."""
     products = products or [factories.product(kind=ProductKind.GOOD, stock=10, price=50000)]
-    order = factories.order(products=products, quantity=quantity, vendor_id=shop.id if shop else None)
+    order = factories.order(customer, products=products, quantity=quantity, vendor_id=shop.id if shop else None)
     if awaiting:
         order.fulfilment_status = FulfilmentStatus.AWAITING_VENDOR  # as the checkout writes it
     outcome = pay(driver, order)
     return outcome.order, outcome.payment
 
 
-def rental_order(driver, *, price=40000, deposit=200000, days=3, units=1, owned=1, start=None, shop=None):
+def rental_order(
+    driver, *, price=40000, deposit=200000, days=3, units=1, owned=1, start=None, shop=None, customer=None
+):
     """A paid rental of `units` units for `days` days from `start`, with its deposit line and its booking."""
     product = factories.product(kind=ProductKind.RENTAL, stock=owned, price=price, deposit=deposit)
-    order = factories.order(products=[product], quantity=units, vendor_id=shop.id if shop else None)
+    order = factories.order(customer, products=[product], quantity=units, vendor_id=shop.id if shop else None)
     start = start or date.today() + timedelta(days=7)
     rental = order.items[0]
     rental.line_type, rental.rental_start, rental.rental_end = LineType.RENTAL, start, start + timedelta(days=days - 1)
