@@ -28,7 +28,7 @@ def two_vendor_shop() -> TwoVendorShop:
     customer, _ = upsert_user(
         DEMO_CUSTOMER, DEMO_PASSWORD, Role.CUSTOMER, billing_state="Karnataka", billing_address="1 MG Road"
     )
-    loom = factories.vendor(name="Loom & Co", state="Karnataka", invoice_prefix="LOOM", auto_approve=True)
+    loom = factories.vendor(name="Loom & Co", state="Karnataka", invoice_prefix="LM", auto_approve=True)
     trail = factories.vendor(name="Trail Rentals", state="Maharashtra", invoice_prefix="TRL", auto_approve=False)
     scarf = factories.product(title="Silk scarf", price=120000, kind=ProductKind.GOOD, stock=5, vendor_id=loom.id)
     lamp = factories.product(title="Camp lamp", price=80000, kind=ProductKind.GOOD, stock=3, vendor_id=trail.id)

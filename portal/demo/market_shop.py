@@ -10,15 +10,16 @@ from datetime import date, timedelta
 
 from flask import Flask
 
-from portal.cart import checkout as checkouts
 from portal.cart import services as cart
+from portal.cart.checkout import start_checkout
+from portal.cart.completion import complete_checkout_payment
+from portal.cart.expiry import release_expired
 from portal.cart.models import Checkout
 from portal.demo.shop import Shop
 from portal.extensions import db
 from portal.history.services import Actor
 from portal.orders import fulfilment
 from portal.orders.models import Order
-from portal.stock import reservations
 
 CARRIER = "Delhivery"
 
@@ -31,24 +32,24 @@ class MarketShop(Shop):
         self.vendor_user = vendor_user
         self.ttl = timedelta(minutes=app.config["RESERVATION_TTL_MINUTES"])
 
-    def add(self, customer, product_id: int, quantity: int = 1, rental: tuple[date, date] | None = None) -> None:
+    def add_to_cart(self, customer, product_id: int, quantity: int = 1, rental: tuple[date, date] | None = None):
         start, end = rental or (None, None)
         cart.add_line(customer, product_id, quantity, rental_start=start, rental_end=end)
 
-    def checkout(self, customer) -> int:
+    def open_checkout(self, customer) -> int:
         """Check the customer's cart out (as POST /api/v1/checkout does): reservations and a gateway order."""
-        checkout, _ = checkouts.start_checkout(customer, idempotency_key=secrets.token_hex(8))
+        checkout, _ = start_checkout(customer, idempotency_key=secrets.token_hex(8))
         self.deliver()
         return checkout.id
 
-    def pay(self, checkout_id: int, *, first_attempt_fails: bool = False) -> dict[str, int]:
+    def pay_checkout(self, checkout_id: int, *, first_attempt_fails: bool = False) -> dict[str, int]:
         """Pay at the hosted checkout (a declined card first, if asked) and verify: {vendor name: order id}."""
         checkout = db.session.get(Checkout, checkout_id)
         customer = Actor.user(checkout.customer)
         if first_attempt_fails:
             self._hosted(checkout.gateway_order_id, "failure", "card")
         answer = self._hosted(checkout.gateway_order_id, "success", "upi")
-        checkouts.complete_checkout_payment(
+        complete_checkout_payment(
             answer["razorpay_order_id"], answer["razorpay_payment_id"], answer["razorpay_signature"], actor=customer
         )
         self.deliver()
@@ -84,5 +85,5 @@ class MarketShop(Shop):
 
     def release_expired(self) -> None:
         """The every-minute release schedule: lapsed reservations released, their checkouts expired."""
-        reservations.release_expired()
+        release_expired()
         self.deliver()

@@ -32,7 +32,7 @@ VENDORS = [
         "address": "14 Commercial Street, Bengaluru 560001",
         "email": "orders@loom.demo.test",
         "auto_approve": True,
-        "invoice_prefix": "LOOM",
+        "invoice_prefix": "LM",
         "brand_colour": "#1a7f5a",
     },
     {
@@ -108,11 +108,11 @@ def stories(shop: MarketShop, products: dict[str, Product], customers: list[User
 
 def two_vendor_checkout(shop: MarketShop, customer: User, sku: dict) -> Iterator[timedelta]:
     """One cart of both vendors, one payment, two orders: Loom's ships and arrives, Trail's is accepted."""
-    shop.add(customer, sku["LM-SAREE"])
-    shop.add(customer, sku["TR-STOVE"])
-    checkout_id = shop.checkout(customer)
+    shop.add_to_cart(customer, sku["LM-SAREE"])
+    shop.add_to_cart(customer, sku["TR-STOVE"])
+    checkout_id = shop.open_checkout(customer)
     yield timedelta(minutes=4)
-    orders = shop.pay(checkout_id)
+    orders = shop.pay_checkout(checkout_id)
     loom, trail = orders[LOOM], orders[TRAIL]
     yield 2 * HOUR
     shop.accept(trail)
@@ -127,10 +127,10 @@ def two_vendor_checkout(shop: MarketShop, customer: User, sku: dict) -> Iterator
 
 def shipped_order(shop: MarketShop, customer: User, sku: dict) -> Iterator[timedelta]:
     """Loom's order, shipped with a tracking number and on its way."""
-    shop.add(customer, sku["LM-STOLE"], quantity=2)
-    checkout_id = shop.checkout(customer)
+    shop.add_to_cart(customer, sku["LM-STOLE"], quantity=2)
+    checkout_id = shop.open_checkout(customer)
     yield timedelta(minutes=3)
-    order = shop.pay(checkout_id)[LOOM]
+    order = shop.pay_checkout(checkout_id)[LOOM]
     yield 3 * HOUR
     shop.advance(order, "processing")
     yield DAY
@@ -140,10 +140,10 @@ def shipped_order(shop: MarketShop, customer: User, sku: dict) -> Iterator[timed
 def rental_order(shop: MarketShop, customer: User, sku: dict) -> Iterator[timedelta]:
     """A tent for a long weekend with its deposit; Trail accepts it."""
     start = utcnow().date() + timedelta(days=5)
-    shop.add(customer, sku["TR-TENT"], rental=(start, start + timedelta(days=2)))
-    checkout_id = shop.checkout(customer)
+    shop.add_to_cart(customer, sku["TR-TENT"], rental=(start, start + timedelta(days=2)))
+    checkout_id = shop.open_checkout(customer)
     yield timedelta(minutes=6)
-    order = shop.pay(checkout_id, first_attempt_fails=True)[TRAIL]
+    order = shop.pay_checkout(checkout_id, first_attempt_fails=True)[TRAIL]
     yield 4 * HOUR
     shop.accept(order)
 
@@ -151,18 +151,18 @@ def rental_order(shop: MarketShop, customer: User, sku: dict) -> Iterator[timede
 def awaiting_vendor(shop: MarketShop, customer: User, sku: dict) -> Iterator[timedelta]:
     """A paid order of Trail's, left for its staff to accept or reject (the vendor user's to-do)."""
     start: date = utcnow().date() + timedelta(days=10)
-    shop.add(customer, sku["TR-POLES"], rental=(start, start + timedelta(days=3)))
-    shop.add(customer, sku["TR-STOVE"])
-    checkout_id = shop.checkout(customer)
+    shop.add_to_cart(customer, sku["TR-POLES"], rental=(start, start + timedelta(days=3)))
+    shop.add_to_cart(customer, sku["TR-STOVE"])
+    checkout_id = shop.open_checkout(customer)
     yield timedelta(minutes=5)
-    shop.pay(checkout_id)
+    shop.pay_checkout(checkout_id)
 
 
 def abandoned_checkout(shop: MarketShop, customer: User, sku: dict) -> Iterator[timedelta]:
     """Checked out, never paid: the reservations lapse and the release schedule expires the checkout."""
-    shop.add(customer, sku["LM-SAREE"])
-    shop.add(customer, sku["TR-TENT"], rental=(utcnow().date() + timedelta(days=3),) * 2)
-    shop.checkout(customer)
+    shop.add_to_cart(customer, sku["LM-SAREE"])
+    shop.add_to_cart(customer, sku["TR-TENT"], rental=(utcnow().date() + timedelta(days=3),) * 2)
+    shop.open_checkout(customer)
     yield shop.ttl + timedelta(minutes=1)
     shop.release_expired()
 
