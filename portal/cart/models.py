@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.cart.status import CheckoutStatus
 from portal.extensions import db
 from portal.modelutil import NEVER_REUSE_IDS, Timestamps, non_negative, one_of
-
-if TYPE_CHECKING:  # the annotation makes `reservations` a list (a bare `list` made it a scalar)
-    from portal.stock.models import Reservation
 
 
 class Cart(Timestamps, db.Model):
@@ -89,8 +85,10 @@ class Checkout(Timestamps, db.Model):
 
     customer = relationship("User")
     orders = relationship("Order", back_populates="checkout", order_by="Order.id")
-    reservations: Mapped[list[Reservation]] = relationship(
-        "Reservation", back_populates="checkout", order_by="Reservation.id", cascade="all, delete-orphan"
+    # The item type matters: a bare `Mapped[list]` maps a scalar, not a collection (the name resolves through
+    # the registry; portal/stock/models.py imports nothing from here).
+    reservations: Mapped[list[Reservation]] = relationship(  # noqa: F821
+        back_populates="checkout", order_by="Reservation.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:

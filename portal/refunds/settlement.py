@@ -89,8 +89,6 @@ def refundable_amount(payment: Payment, order_id=_ANY_ORDER) -> int:
 
 def refundable_amounts(payments, order_id: int | None = None) -> dict[int, int]:
     """{payment id: refundable_amount} for several payments (an order page's); with `order_id`, its share."""
-    if order_id is not None:
-        return {p.id: refundable_amount(p, order_id) for p in payments}
     ids = [p.id for p in payments]
     committed = dict(
         db.session.execute(
@@ -102,7 +100,24 @@ def refundable_amounts(payments, order_id: int | None = None) -> dict[int, int]:
             .group_by(Refund.payment_id)
         ).all()
     )
-    return {p.id: max(p.amount - int(committed.get(p.id, 0)), 0) if p.is_settled else 0 for p in payments}
+    left = {p.id: max(p.amount - int(committed.get(p.id, 0)), 0) if p.is_settled else 0 for p in payments}
+    if order_id is None or all(p.order_id == order_id for p in payments):
+        return left  # single-order payments: the order's share is the whole payment
+    shares = _sums_by_payment(PaymentAllocation.amount, PaymentAllocation.payment_id, ids, order_id)
+    taken = _sums_by_payment(Refund.amount, Refund.payment_id, ids, order_id, committed_only=True)
+    return {pid: max(min(value, shares.get(pid, 0) - taken.get(pid, 0)), 0) for pid, value in left.items()}
+
+
+def _sums_by_payment(amount, payment_column, ids, order_id, committed_only=False) -> dict[int, int]:
+    table = amount.class_
+    query = (
+        select(payment_column, func.sum(amount))
+        .where(payment_column.in_(ids or [0]), table.order_id == order_id)
+        .group_by(payment_column)
+    )
+    if committed_only:
+        query = query.where(Refund.status.in_([RefundStatus.PROCESSED.value, RefundStatus.PENDING.value]))
+    return {pid: int(total) for pid, total in db.session.execute(query).all()}
 
 
 def pending_and_failed_counts() -> dict[str, int]:
