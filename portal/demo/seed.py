@@ -156,6 +156,9 @@ def _window(outcome: str, days: int, ttl: timedelta) -> tuple[timedelta, timedel
     span = max(timedelta(days=days), 2 * HOUR)
     windows = {
         "pending": (ttl * 0.1, ttl * 0.7),
+        # A failed order expires once its window runs out (and gives its stock back): one that still shows
+        # `failed`, payable again, is recent.
+        "failed": (ttl * 0.1, ttl * 0.7),
         "overdue": (ttl + OVERDUE_BY[0], ttl + OVERDUE_BY[1]),
         # Inside the payment window too: `orders expire` does not know the payment is waiting for Capture.
         "authorized": (ttl * 0.1, min(ttl * 0.7, 2 * DAY)),
