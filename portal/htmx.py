@@ -41,3 +41,15 @@ def _triggers(header: str) -> dict:
     if header.startswith("{"):
         return json.loads(header)
     return {name.strip(): True for name in header.split(",") if name.strip()}
+
+
+SWAP_REFUSAL = "X-Swap-Refusal"  # read by static/js/app.js (htmx:beforeSwap)
+
+
+def swap_refusal(response):
+    """Let htmx swap this 4xx answer into its target like a success: the refusal is the component itself,
+    re-rendered with its message and the values typed (htmx otherwise swaps no error response, and app.js
+    shows it as a page-level alert)."""
+    if response.status_code >= 400:
+        response.headers[SWAP_REFUSAL] = "1"
+    return response

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from flask import make_response
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portal import htmx
@@ -138,3 +139,11 @@ def test_every_htmx_action_on_the_admin_pages_is_routed_for_its_verb(app, auth, 
             except (MethodNotAllowed, NotFound) as exc:
                 pytest.fail(f"{path}: hx-{verb}={url} answers {exc.code}")
     assert seen == {"get", "post", "patch", "delete"}
+
+
+def test_swap_refusal_marks_only_refusals_for_swapping(app):
+    with app.test_request_context():
+        refused = htmx.swap_refusal(make_response("<section>no</section>", 422))
+        done = htmx.swap_refusal(make_response("<section>ok</section>", 200))
+    assert refused.headers[htmx.SWAP_REFUSAL] == "1"
+    assert htmx.SWAP_REFUSAL not in done.headers

@@ -130,7 +130,7 @@ def goods_moved(order, event) -> None:
     customer_message(kind, order, f"{kind}:order:{order.id}", context=context or None)
 
 
-def vendor_approval(order, event=None) -> None:
+def vendor_approval(order) -> None:
     """A paid order waiting for its vendor's approval: the vendor is told (when it has an address)."""
     vendor = order.vendor
     if order.fulfilment_status != "awaiting_vendor" or vendor is None or not vendor.email:
@@ -178,7 +178,6 @@ def dispute_opened(dispute, event) -> None:
 RULES = {
     ("order", "create", "pending"): order_placed,
     ("order", "transition", "paid"): order_paid,
-    ("order", "create", "paid"): vendor_approval,  # a checkout's vendor order is created paid
     ("invoice", "transition", "issued"): invoice_issued,
     ("order", "transition", "cancelled"): order_closed,
     ("order", "transition", "expired"): order_closed,

@@ -19,7 +19,7 @@ from portal.admin.actions import actor, first_error
 from portal.auth.decorators import role_required
 from portal.catalog.models import SHIPPED_KINDS, Product
 from portal.extensions import db
-from portal.htmx import is_partial, render
+from portal.htmx import is_partial, render, swap_refusal
 from portal.orders import queries
 from portal.orders.fulfilment import FulfilmentError, Outcome, accept_order, advance, reject_order
 from portal.orders.fulfilment_forms import RETURN_PREFIX, AdvanceForm, RejectForm, ReturnForm, returned_units
@@ -112,7 +112,9 @@ def _answer(order_id: int, status: int, message: str, **forms):
         "fulfilment_forms": forms,
     }
     if is_partial():
-        return render("orders/_fulfilment.html", "orders/_fulfilment.html", status, order=order, **context)
+        return swap_refusal(
+            render("orders/_fulfilment.html", "orders/_fulfilment.html", status, order=order, **context)
+        )
     return render("orders/detail.html", "orders/_detail.html", status, **detail_context(order), **context)
 
 

@@ -22,3 +22,12 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:configRequest", (event) => {
   if (event.detail.headers["X-CSRFToken"]) delete event.detail.parameters.csrf_token;
 });
+
+// A refusal answered as the component itself (a 409 or 422 carrying X-Swap-Refusal, see portal/htmx.py)
+// replaces the component as a success would, so its message and the typed values show where the user acted.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.getResponseHeader("X-Swap-Refusal") === "1") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -135,20 +135,6 @@ def test_admin_changes_an_order_status_in_place(page, login, sent, make):
     sent.assert_csrf_only_in_header()
 
 
-def test_admin_moves_fulfilment_of_physical_goods_along(page, login, sent, make):
-    order, _ = make.paid_order(products=[make.product(kind="good", title="Printed workbook")])
-    login(page, "admin")
-    page.goto(f"/admin/orders/{order.id}")
-    page.locator("#fulfilment-select").select_option("processing")
-    page.locator("#fulfilment-note").fill("packed")
-    page.get_by_role("button", name="Update fulfilment").click()
-    expect(page.locator("#order-detail").get_by_role("status")).to_have_text("Fulfilment is now processing.")
-    expect(page.locator("#order-detail h1")).to_contain_text("processing")
-    # The form now offers the next step only.
-    expect(page.locator("#fulfilment-select option")).to_have_text(["shipped"])
-    sent.assert_csrf_only_in_header()
-
-
 def test_sync_from_gateway_marks_an_order_paid_that_the_webhook_missed(page, login, sent, sandbox, make):
     from portal.gateway import get_gateway
 
