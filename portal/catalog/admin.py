@@ -30,8 +30,9 @@ def list_products():
     )
 
 
-def _product_form(formdata=None) -> ProductForm:
-    form = ProductForm(formdata=formdata) if formdata is not None else ProductForm()
+def _product_form(*, blank: bool = False) -> ProductForm:
+    """The product form with the vendors to choose from; `blank`: not filled from the request."""
+    form = ProductForm(formdata=None) if blank else ProductForm()
     return form.offer_vendors(queries.vendor_choices())
 
 
@@ -45,7 +46,7 @@ def _show_errors(form, exc: ProductError) -> None:
 @bp.get("/new")
 def new_product():
     require_role("admin")
-    return render_template("catalog/form.html", form=_product_form(formdata=False), product=None)
+    return render_template("catalog/form.html", form=_product_form(blank=True), product=None)
 
 
 @bp.post("")
@@ -70,7 +71,7 @@ def _detail(product, status: int = 200, **forms):
     context = {
         "product": product,
         "history": queries.product_history(product),
-        "form": forms.get("form") or _product_form(formdata=False).fill(product),
+        "form": forms.get("form") or _product_form(blank=True).fill(product),
         "option_form": forms.get("option_form") or OptionForm(formdata=None),
         "confirm_form": ConfirmForm(formdata=None),
         "is_admin": current_user.has_role("admin"),

@@ -91,6 +91,14 @@ def purchasable():
     return query.options(selectinload(Product.options)).order_by(Product.title, Product.id)
 
 
+def purchasable_page(page: int, per_page: int) -> tuple[list[Product], int]:
+    """One page of the purchasable catalogue and how many products it has in all."""
+    listed = purchasable()
+    total = db.session.scalar(select(func.count()).select_from(listed.order_by(None).subquery()))
+    rows = db.session.scalars(listed.offset((page - 1) * per_page).limit(per_page)).unique().all()
+    return list(rows), total
+
+
 def live_holds(product_ids: list[int]) -> dict[int, int]:
     """Units of each goods product held by unexpired reservations (not yet committed: sold stock is
     already taken off `stock`). One grouped statement for the whole page."""

@@ -82,3 +82,25 @@ def test_the_pdf_carries_the_vendors_name_and_renders_with_its_logo(vendors, ven
     text = pdf_text(data)
     assert "Lens Hire LLP" in text and "27AAPFU0939F1ZV" in text and "Trading as Lens Hire" in text
     assert db.session.scalar(select(Invoice.number).where(Invoice.id == invoice.id)) in text
+
+
+def test_concurrent_issues_for_two_vendors_keep_each_series_gap_free(
+    postgres, vendors, vendor_paid, no_auto_invoice, jobs_wait_for_a_worker, db
+):
+    import itertools
+
+    from portal.invoices.services import issue_invoice
+    from tests.helpers import run_together
+
+    lens, books = vendors
+    order_ids = [vendor_paid(v).id for v in (lens, books) * 6]
+    next_id = itertools.count().__next__  # atomic under the GIL: each thread takes its own order
+
+    results = run_together(postgres, lambda: issue_invoice(order_ids[next_id()], actor=Actor.system("race")).id, 12)
+    assert not [r for r in results if isinstance(r, Exception)]
+    db.session.expire_all()
+    for vendor in vendors:
+        numbers = db.session.scalars(
+            select(Invoice.sequence_no).where(Invoice.series == f"invoice:{vendor.id}").order_by(Invoice.sequence_no)
+        ).all()
+        assert numbers == [1, 2, 3, 4, 5, 6]
