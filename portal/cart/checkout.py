@@ -94,14 +94,14 @@ def start_checkout(
     lines), GatewayUnavailable / GatewayRejected (the checkout stays pending, its reservations held: a replay
     with the same key opens the gateway order).
     """
-    if payment_method not in PAYMENT_METHODS:
-        raise UnsupportedPaymentMethod(
-            f"Paying by {payment_method} is not available yet; pay with razorpay.", {"payment_method": payment_method}
-        )
     if idempotency_key:
         existing = _by_key(customer.id, idempotency_key)
         if existing is not None:
             return _replay(existing, request_hash)
+    if payment_method not in PAYMENT_METHODS:
+        raise UnsupportedPaymentMethod(
+            f"Paying by {payment_method} is not available yet; pay with razorpay.", {"payment_method": payment_method}
+        )
     try:
         checkout_id = _reserve_checkout(customer, payment_method, idempotency_key, request_hash)
     except IntegrityError:  # a concurrent request with the same key won

@@ -38,6 +38,8 @@ from portal.stock.reservations import commit_sale, holds_are_live, release, rese
 from portal.timeutil import from_unix, utcnow
 from portal.vendors.models import Vendor
 
+EXPIRED = "Your payment arrived after the checkout had expired, so the items were no longer held for you."
+
 
 class UnknownCheckout(LookupError):
     """The gateway order is not a checkout's."""
@@ -142,7 +144,8 @@ def _apply(checkout_id: int, entity: dict, actor: Actor, reason: str) -> tuple[C
             return outcome, False
         return _refunding(checkout, payment, "This checkout was already paid by another payment.", outcome), True
     if checkout.status == CheckoutStatus.REFUNDED:
-        outcome.state, outcome.message = "refunded", checkout.failure_reason or ""
+        outcome.message = checkout.failure_reason or ""
+        outcome.state = "expired" if outcome.message == EXPIRED else "refunded"
         return outcome, not payment.refunds
     return _settle(checkout, payment, actor, outcome)
 
@@ -162,7 +165,7 @@ def _why_not(checkout: Checkout, payment: Payment, now) -> str | None:
     if payment.amount != checkout.amount or payment.currency != checkout.currency:
         return "The amount paid did not match your checkout."
     if checkout.status in ABANDONED or checkout.expires_at <= now:
-        return "Your payment arrived after the checkout had expired, so the items were no longer held for you."
+        return EXPIRED
     ids = sorted({line["product_id"] for line in checkout.lines})
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
     gone = [line["title"] for line in checkout.lines if not getattr(products.get(line["product_id"]), "active", 0)]
@@ -181,9 +184,8 @@ def _settle(checkout: Checkout, payment: Payment, actor: Actor, outcome: Checkou
     now = utcnow()
     why = _why_not(checkout, payment, now)
     if why is not None:
-        expired = checkout.status in ABANDONED or checkout.expires_at <= now
         outcome = _refunding(checkout, payment, why, outcome)
-        outcome.state = "expired" if expired else "refunded"
+        outcome.state = "expired" if why == EXPIRED else "refunded"
         return outcome, True
     vendors = {
         v.id: v
