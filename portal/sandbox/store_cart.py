@@ -20,7 +20,7 @@ def cart_context() -> dict:
     give them (before `flask demo seed`, or on an API error), so the page still renders."""
     problems, catalog, cart = [], [], None
     try:
-        catalog = call("GET", "/catalog")["data"]
+        catalog = call("GET", "/catalog", params={"per_page": 100})["data"]
     except (StoreError, requests.RequestException) as exc:
         problems.append(f"The catalogue is not available: {exc}")
     try:
