@@ -68,3 +68,50 @@ def paid_order(**kwargs):
     placed = order(**kwargs)
     outcome = apply_gateway_payment(payment_entity(placed), actor=Actor.gateway())
     return outcome.order, outcome.payment
+
+
+def vendor(name: str | None = None, **fields):
+    from portal.vendors.models import Vendor
+
+    n = next(_seq)
+    item = Vendor(name=name or f"Vendor {n}", legal_name=fields.pop("legal_name", f"Vendor {n} Pvt Ltd"), **fields)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def checkout(customer_user=None, products=None, status: str = "pending", orders=(), **fields):
+    """A Checkout written directly (no gateway, no cart): one held reservation and one priced line per product,
+    moved to `status` through the checkout machine (history rows and all); `orders` are linked to it."""
+    from datetime import timedelta
+
+    from portal.cart.models import Checkout
+    from portal.cart.status import CHECKOUT
+    from portal.statemachine import advance_to
+    from portal.stock.models import Reservation
+    from portal.timeutil import utcnow
+
+    customer_user = customer_user or customer()
+    products = products or [product()]
+    n = next(_seq)
+    lines = [{"product_id": p.id, "vendor_id": p.vendor_id, "quantity": 1, "unit_price": p.price} for p in products]
+    expires_at = utcnow() + timedelta(minutes=30)
+    item = Checkout(
+        number=fields.pop("number", f"CHK-T{n:06d}"),
+        customer_id=customer_user.id,
+        currency="INR",
+        amount=fields.pop("amount", sum(p.price for p in products)),
+        gateway_order_id=fields.pop("gateway_order_id", f"order_C{n:013d}"),
+        expires_at=fields.pop("expires_at", expires_at),
+        lines=lines,
+        **fields,
+    )
+    item.reservations = [Reservation(product_id=p.id, quantity=1, expires_at=expires_at) for p in products]
+    db.session.add(item)
+    db.session.flush()
+    for linked in orders:
+        linked.checkout_id = item.id
+    if status != "pending":
+        advance_to(item, CHECKOUT, status, actor=Actor.system(), reason="factory")
+    db.session.commit()
+    return item

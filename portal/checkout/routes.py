@@ -11,6 +11,7 @@ import json
 
 from flask import Blueprint, current_app, render_template, request
 
+from portal.checkout import cart_outcome
 from portal.extensions import csrf
 from portal.gateway import GatewayError, get_gateway
 from portal.history.services import Actor
@@ -38,6 +39,9 @@ def init_app(app) -> None:
 def callback():
     """Show the customer how their payment went, after checking it with the gateway."""
     params = request.values.to_dict()
+    checkout = cart_outcome.checkout_for(params)
+    if checkout is not None:
+        return _checkout_callback(checkout, params)
     try:
         outcome = _settle(params)
     except (InvalidSignature, PaymentNotForOrder, UnknownGatewayOrder, KeyError):
@@ -48,6 +52,18 @@ def callback():
     if outcome is None:
         return _page("failed", None, 200)
     return _page(_state(outcome), outcome.order, 200)
+
+
+def _checkout_callback(checkout, params: dict):
+    """A multi-vendor checkout's return: the success page with every order, or the failure page with a retry."""
+    try:
+        state, checkout = cart_outcome.settle(checkout, params, actor=ACTOR)
+    except (InvalidSignature, PaymentNotForOrder, KeyError):
+        return cart_outcome.page("invalid", None, 400)  # a forged return learns nothing
+    except GatewayError:
+        current_app.logger.warning("checkout callback: gateway trouble", exc_info=True)
+        return cart_outcome.page("unknown", checkout, 503)
+    return cart_outcome.page(state, checkout)
 
 
 def _settle(params: dict):

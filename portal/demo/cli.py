@@ -23,6 +23,11 @@ def seed(customers, orders, days):
         click.echo("demo seed: the database already has orders; nothing changed")
         return
     click.echo(f"demo seed: {result['products']} products, {result['customers']} customers, {result['orders']} orders")
+    market = result["marketplace"]
+    click.echo(
+        f"demo seed: marketplace of {market['vendors']} vendors: {market['checkouts']} checkouts, "
+        f"{market['vendor_orders']} vendor orders"
+    )
     if result["overdue"]:
         click.echo(
             f"demo seed: order {', '.join(result['overdue'])} is unpaid past its payment window; the job worker "
@@ -31,5 +36,6 @@ def seed(customers, orders, days):
     click.echo(
         f"demo logins (password {demo.DEMO_PASSWORD}): "
         + ", ".join(email for email, _ in demo.DEMO_STAFF)
+        + f"; vendor {demo.marketplace.VENDOR_USER[0]} ({demo.marketplace.VENDOR_USER[1]})"
         + f"; customer {demo.DEMO_CUSTOMER}"
     )

@@ -19,9 +19,12 @@ from sqlalchemy import select
 from portal.auth.models import Role, User
 from portal.auth.services import find_user, upsert_user
 from portal.catalog.models import Product, ProductKind
+from portal.demo import marketplace
+from portal.demo.market_shop import MarketShop
 from portal.demo.shop import Shop, webhooks_in_this_thread
 from portal.demo.timeline import play
 from portal.extensions import db
+from portal.history.services import Actor
 from portal.orders.models import CaptureMode, Order
 from portal.timeutil import clock_at, utcnow
 
@@ -153,6 +156,9 @@ def _window(outcome: str, days: int, ttl: timedelta) -> tuple[timedelta, timedel
     span = max(timedelta(days=days), 2 * HOUR)
     windows = {
         "pending": (ttl * 0.1, ttl * 0.7),
+        # A failed order expires once its window runs out (and gives its stock back): one that still shows
+        # `failed`, payable again, is recent.
+        "failed": (ttl * 0.1, ttl * 0.7),
         "overdue": (ttl + OVERDUE_BY[0], ttl + OVERDUE_BY[1]),
         # Inside the payment window too: `orders expire` does not know the payment is waiting for Capture.
         "authorized": (ttl * 0.1, min(ttl * 0.7, 2 * DAY)),
@@ -226,13 +232,14 @@ def _items(rng: random.Random, products: list[Product]) -> list[dict]:
     return items
 
 
-def seed_orders(rng, customers: list[User], products: list[Product], plan, progress=None) -> int:
-    """Play the planned orders' stories (see plan_orders), each from its start until now."""
+def seed_orders(rng, customers: list[User], products: list[Product], plan, progress=None, market=None) -> int:
+    """Play the planned orders' stories (see plan_orders), each from its start until now, with the
+    marketplace's stories (`market`: its products by SKU; portal.demo.marketplace) on the same clock."""
     app = current_app._get_current_object()
     ttl = timedelta(minutes=app.config["ORDER_PAYMENT_TTL_MINUTES"])
-    shop = Shop(app, find_user(DEMO_STAFF[1][0]))
+    shop = MarketShop(app, find_user(DEMO_STAFF[1][0]), find_user(marketplace.VENDOR_USER[0]))
     now = utcnow()
-    stories = []
+    stories = marketplace.stories(shop, market, customers, now) if market else []
     for ago, outcome in plan:
         stories.append((now - ago, story(shop, rng, rng.choice(customers), _items(rng, products), outcome, ttl)))
     with webhooks_in_this_thread(app):
@@ -256,12 +263,15 @@ def seed(customers: int = 40, orders: int = 150, days: int = 60, seed_value: int
     with clock_at(utcnow() - max(ago for ago, _ in plan) - DAY):  # the shop opened before its first order
         products = seed_catalogue()  # seed_orders relies on its order: 12 courses, then 4 goods
         people = seed_people(rng, customers)
-    seed_orders(rng, people, list(products), plan, progress)
+        market = marketplace.seed_vendors(Actor.user(find_user(DEMO_STAFF[0][0])))
+        marketplace.seed_vendor_user(DEMO_PASSWORD)
+    seed_orders(rng, people, list(products), plan, progress, market)
     return {
         "skipped": False,
-        "products": len(products),
+        "products": len(products) + len(market),
         "customers": len(people),
         "orders": orders,
+        "marketplace": marketplace.summary(),
         "overdue": overdue_orders(),
     }
 

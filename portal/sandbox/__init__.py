@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("PAYMENT_GATEWAY") != "sandbox":
         return
     from portal.extensions import csrf
-    from portal.sandbox import api, pages, storefront
+    from portal.sandbox import api, pages, store_cart, storefront
     from portal.sandbox.server import build_sandbox, create_sandbox_app
 
     # When the portal talks to a standalone sandbox by URL, that server runs the delivery worker.
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     api.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(storefront.bp)  # not CSRF-exempt: its forms carry the token
+    app.register_blueprint(store_cart.bp)  # likewise
     csrf.exempt(api.bp)  # basic-auth JSON API, like Razorpay's
     csrf.exempt(pages.bp)  # see the reason in portal/sandbox/pages.py
     app.teardown_request(lambda _exc: sandbox.webhooks.flush_deferred())

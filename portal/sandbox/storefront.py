@@ -1,5 +1,6 @@
 """The demo storefront at /sandbox/store: a stand-in for a customer's app. It signs in as the demo customer,
-lists courses, places an order and opens the hosted checkout — all through the public customer API over
+lists courses, places an order and opens the hosted checkout (and, in portal.sandbox.store_cart, fills a
+multi-vendor cart and checks it out) — all through the public customer API over
 HTTP (in-process), exactly as a merchant's own app would. Portal-only; its forms carry the CSRF token."""
 
 from __future__ import annotations
@@ -57,9 +58,16 @@ def index():
         courses = call("GET", "/orders/available-courses")["data"]
         orders = call("GET", "/orders/my-orders", params={"per_page": 10})["data"]
     except (StoreError, requests.RequestException) as exc:
-        return render_template("sandbox/store.html", problem=str(exc), courses=[], orders=[])
+        return render_template("sandbox/store.html", problem=str(exc), courses=[], orders=[], catalog=[])
+    from portal.sandbox.store_cart import cart_context
+
     return render_template(
-        "sandbox/store.html", problem=None, courses=courses, orders=orders, idempotency_key=secrets.token_hex(12)
+        "sandbox/store.html",
+        problem=None,
+        courses=courses,
+        orders=orders,
+        idempotency_key=secrets.token_hex(12),
+        **cart_context(),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.auth.services import authenticate
+from portal.cart.models import Checkout
 from portal.catalog.models import Product
 from portal.demo import seed as demo
 from portal.extensions import db
@@ -52,6 +53,45 @@ def test_seed_builds_a_shop_whose_money_adds_up(seeded):
     check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time()
     check_nothing_is_stamped_in_the_future()
     check_the_expiry_job_expires_exactly_the_overdue_order()
+    check_the_marketplace_shows_every_state_of_a_checkout_and_a_vendor_order()
+    check_each_checkouts_history_runs_forward_and_ends_before_now()
+
+
+def check_the_marketplace_shows_every_state_of_a_checkout_and_a_vendor_order():
+    from portal.demo import marketplace
+    from portal.orders.models import LineType
+    from portal.vendors.models import Vendor
+
+    vendors = {v.name: v for v in db.session.scalars(select(Vendor))}
+    assert {v.auto_approve for v in vendors.values()} == {True, False} and all(v.brand_colour for v in vendors.values())
+    kinds = set(db.session.scalars(select(Product.kind).where(Product.vendor_id.is_not(None))))
+    assert kinds == {"course", "good", "rental", "service"}
+    checkouts = db.session.scalars(select(Checkout)).all()
+    assert {c.status for c in checkouts} == {"paid", "expired"}
+    assert any(len({o.vendor_id for o in c.orders}) == 2 for c in checkouts)  # one payment, two vendors' orders
+    expired = [c for c in checkouts if c.status == "expired"]
+    assert expired and all(r.status == "released" for c in expired for r in c.reservations) and not expired[0].orders
+    orders = [o for c in checkouts for o in c.orders]
+    states = {o.fulfilment_status for o in orders}
+    assert {"awaiting_vendor", "shipped", "delivered", "unfulfilled"} <= states
+    shipped = next(o for o in orders if o.fulfilment_status == "shipped")
+    assert shipped.carrier and shipped.tracking_number
+    rental = [o for o in orders if any(i.line_type == LineType.RENTAL for i in o.items)]
+    assert rental and any(i.line_type == LineType.DEPOSIT for i in rental[0].items)
+    series = {o.invoice.number.split("/")[0] for o in orders if o.invoice}
+    assert series == {vendors[marketplace.LOOM].invoice_prefix, vendors[marketplace.TRAIL].invoice_prefix}
+
+
+def check_each_checkouts_history_runs_forward_and_ends_before_now():
+    now = utcnow()
+    for checkout in db.session.scalars(select(Checkout)):
+        rows = db.session.scalars(
+            select(HistoryEvent.created_at)
+            .where(HistoryEvent.entity_type == "checkout", HistoryEvent.entity_id == checkout.id)
+            .order_by(HistoryEvent.id)
+        ).all()
+        assert rows == sorted(rows) and checkout.created_at <= rows[0] and rows[-1] <= now, checkout.number
+        assert all(checkout.created_at <= o.created_at <= now for o in checkout.orders), checkout.number
 
 
 def test_the_printed_demo_logins_work(seeded):
@@ -60,10 +100,17 @@ def test_the_printed_demo_logins_work(seeded):
     for email, role in demo.DEMO_STAFF:
         assert authenticate(email, demo.DEMO_PASSWORD, staff=True).role == role
     assert authenticate(demo.DEMO_CUSTOMER, demo.DEMO_PASSWORD, staff=False).is_customer
+    vendor_email, vendor_name = demo.marketplace.VENDOR_USER
+    assert f"vendor {vendor_email} ({vendor_name})" in seeded.output
+    vendor_user = authenticate(vendor_email, demo.DEMO_PASSWORD, staff=True)
+    assert vendor_user.is_vendor and vendor_user.vendor.name == vendor_name
+
+
+SINGLE = Order.checkout_id.is_(None)  # the single-order stories; the marketplace's come from checkouts
 
 
 def check_orders_cover_every_status_even_in_a_small_seed():
-    statuses = Counter(db.session.scalars(select(Order.status)))
+    statuses = Counter(db.session.scalars(select(Order.status).where(SINGLE)))
     assert sum(statuses.values()) == ORDERS
     assert set(statuses) == set(OrderStatus)
     late = db.session.scalars(select(Refund).where(Refund.reason == "late_payment")).all()
@@ -77,7 +124,8 @@ def check_every_paid_order_has_a_captured_payment_of_its_total():
     for order in db.session.scalars(select(Order).where(Order.status.in_(paid_like))):
         captured = [p for p in order.payments if p.status in ("captured", "partially_refunded", "refunded")]
         assert len(captured) == 1, order.number
-        assert captured[0].amount == order.total
+        share = sum(a.amount for a in order.allocations if a.payment_id == captured[0].id)
+        assert share == order.total, order.number  # a checkout's payment pays each vendor order its share
         assert order.paid_at is not None
 
 
@@ -109,7 +157,7 @@ def check_every_order_has_history_from_its_creation():
         .select_from(HistoryEvent)
         .where(HistoryEvent.entity_type == "order", HistoryEvent.action == "create")
     )
-    assert created == ORDERS
+    assert created == db.session.scalar(select(func.count(Order.id)))
 
 
 def check_invoices_are_dated_when_their_orders_were_paid():
@@ -132,8 +180,9 @@ def check_each_orders_history_runs_forward_from_its_creation():
         assert stamps == sorted(stamps), order.number
         assert order.created_at <= stamps[0] <= order.created_at + timedelta(seconds=1), order.number
         assert order.updated_at >= stamps[-1] - timedelta(seconds=1), order.number
+        started = order.checkout.created_at if order.checkout else order.created_at
         for payment in order.payments:
-            assert order.created_at <= payment.created_at, order.number
+            assert started <= payment.created_at, order.number
             assert payment.captured_at is None or payment.authorized_at <= payment.captured_at, order.number
         for refund in order.refunds:
             assert refund.created_at >= (order.paid_at or refund.payment.created_at), order.number
@@ -146,9 +195,13 @@ def check_the_webhook_log_holds_what_the_sandbox_delivered():
     assert {"refund.processed"} <= {e.event_type for e in events}
     assert all(e.status == "processed" for e in events), Counter((e.event_type, e.status) for e in events)
     for event in events:
-        assert event.order_id is not None
+        if event.order_id is None:  # a checkout's payment before its orders existed (a failed attempt)
+            checkout = db.session.scalar(select(Checkout).where(Checkout.gateway_order_id == event.gateway_order_id))
+            assert checkout is not None and checkout.created_at <= event.received_at <= utcnow(), event.event_id
+            continue
         order = db.session.get(Order, event.order_id)
-        assert order.created_at <= event.received_at <= utcnow(), event.event_id
+        started = order.checkout.created_at if order.checkout else order.created_at  # a checkout's come early
+        assert started <= event.received_at <= utcnow(), event.event_id
 
 
 def check_pending_orders_are_not_long_expired_and_expired_ones_expired_on_time():
@@ -247,7 +300,7 @@ def test_seed_works_beside_a_catalogue_someone_already_started(runner, make):
     make.product(sku="MY-1", title="Our own course")
     result = runner.invoke(args=["demo", "seed", "--customers", "3", "--orders", "12"])
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert db.session.scalar(select(func.count()).select_from(Order)) == 12
+    assert db.session.scalar(select(func.count()).select_from(Order).where(SINGLE)) == 12
     skus = set(db.session.scalars(select(Product.sku)))
     assert "MY-1" in skus and {sku for sku, *_ in demo.COURSES + demo.GOODS} <= skus
 
