@@ -260,3 +260,14 @@ def test_cancelling_a_checkout_releases_its_reservations(api, shop):
     assert answer.status_code == 200 and answer.get_json()["data"]["status"] == "cancelled"
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"released"}
     assert api.delete(f"/api/v1/checkouts/{data['id']}").status_code == 409
+
+
+def test_the_customer_gets_a_receipt_per_vendor_order_and_no_order_placed_message(api, shop, sandbox):
+    sandbox.receive_webhooks()
+    fill_cart(api, shop)
+    data = api.post("/api/v1/checkout", json={}).get_json()["data"]
+    api.post("/api/v1/checkout/verify", json=sandbox.pay(data["gateway_order_id"]))
+
+    kinds = [m.kind for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.audience == "customer"))]
+
+    assert sorted(kinds) == ["payment_received"] * 3
