@@ -271,3 +271,19 @@ def test_the_customer_gets_a_receipt_per_vendor_order_and_no_order_placed_messag
     kinds = [m.kind for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.audience == "customer"))]
 
     assert sorted(kinds) == ["payment_received"] * 3
+
+
+def test_the_callbacks_error_branch_fails_the_checkout_after_asking_the_gateway(api, shop, sandbox):
+    from portal.cart.checkout import fail_checkout_payment
+    from portal.history.services import Actor
+
+    sandbox.receive_webhooks()
+    fill_cart(api, shop)
+    data = api.post("/api/v1/checkout", json={}).get_json()["data"]
+    failed = sandbox.pay(data["gateway_order_id"], outcome="failure")
+    payment_id = failed["error"]["metadata"]["payment_id"]
+
+    outcome = fail_checkout_payment(data["gateway_order_id"], payment_id, actor=Actor.system("callback"))
+
+    assert outcome.state == "failed" and outcome.checkout.status == "failed"
+    assert {r.status for r in outcome.checkout.reservations} == {"released"}
