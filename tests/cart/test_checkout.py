@@ -287,3 +287,12 @@ def test_the_callbacks_error_branch_fails_the_checkout_after_asking_the_gateway(
 
     assert outcome.state == "failed" and outcome.checkout.status == "failed"
     assert {r.status for r in outcome.checkout.reservations} == {"released"}
+
+
+def test_a_rental_cannot_be_ordered_without_dates_through_a_single_order(api, shop):
+    answer = api.post("/api/v1/orders", json={"items": [{"product_id": shop["tent"].id}]})
+
+    assert answer.status_code == 422 and answer.get_json()["error"]["details"]["rental_product_ids"] == [
+        shop["tent"].id
+    ]
+    assert shop["tent"].stock == 1
