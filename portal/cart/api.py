@@ -6,7 +6,7 @@ their own status and code (portal/cart/errors.py); the rest is the API's one err
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
 from portal.api.auth import current_customer, current_customer_id, rate_limit_key, require_customer
@@ -16,7 +16,7 @@ from portal.api.schemas import IdempotencyHeaders
 from portal.cart import serializers
 from portal.cart.checkout import customer_checkout, start_checkout
 from portal.cart.completion import cancel_checkout, checkout_by_gateway_order, complete_checkout_payment
-from portal.cart.errors import CartError, CheckoutNotFound, InvalidDiscount, LineNotFound
+from portal.cart.errors import CartError, CheckoutNotFound, InvalidDiscount
 from portal.cart.schemas import (
     AddItemRequest,
     CartResponse,
@@ -33,7 +33,6 @@ from portal.errors import error_body
 from portal.extensions import db, limiter
 from portal.gateway import get_gateway
 from portal.history.services import Actor
-from portal.inputs import db_int
 from portal.orders.checkout import request_fingerprint
 from portal.payments.services import InvalidSignature, PaymentNotForOrder
 from portal.vendors.models import Vendor
@@ -41,18 +40,8 @@ from portal.vendors.models import Vendor
 bp = Blueprint("api_cart", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
 bp.before_request(require_customer)
-# A line's PATCH and DELETE share one path: with an `int` converter, an id past the database's range would
-# make werkzeug answer 405 (the other rule's methods) instead of 404. The id is read as text and parsed here
-# (portal.inputs.db_int): anything that is not one of our ids is an unknown line, 404.
-LINE_ID = "<line_id>"
-CHECKOUT_ID = "<int:checkout_id>"
-
-
-def _line_id(text: str) -> int:
-    line_id = db_int(text)
-    if line_id is None:
-        raise LineNotFound("No such line in your cart.")
-    return line_id
+LINE_ID = "<int(max=2147483647):line_id>"
+CHECKOUT_ID = "<int(max=2147483647):checkout_id>"
 
 
 @bp.errorhandler(CartError)
@@ -87,19 +76,15 @@ def add_item(json: AddItemRequest):
     return _cart(), 201
 
 
-@bp.patch(f"/cart/items/{LINE_ID}")
+@bp.route(f"/cart/items/{LINE_ID}", methods=["PATCH", "DELETE"])
 @spec.validate(json=UpdateItemRequest, resp=responses(200, CartResponse, 415), tags=["cart"])
-def update_item(line_id: str, json: UpdateItemRequest):
-    """Change a line's quantity (0 removes it). Another customer's line answers 404."""
-    set_quantity(current_customer(), _line_id(line_id), json.quantity)
-    return _cart()
+def cart_line(line_id: int, json: UpdateItemRequest = None):
+    """PATCH: change a line's quantity (0 removes it); DELETE: remove it. Another customer's line answers 404.
 
-
-@bp.delete(f"/cart/items/{LINE_ID}")
-@spec.validate(resp=responses(200, CartResponse), tags=["cart"])
-def delete_item(line_id: str):
-    """Remove a line from the cart."""
-    set_quantity(current_customer(), _line_id(line_id), 0)
+    One rule for both methods: with two rules on one path, an id past the database's range made werkzeug
+    answer 405 (the other rule's methods) instead of 404. A DELETE's body is not read."""
+    quantity = 0 if request.method == "DELETE" else json.quantity
+    set_quantity(current_customer(), line_id, quantity)
     return _cart()
 
 

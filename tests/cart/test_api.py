@@ -176,8 +176,6 @@ def test_a_line_id_past_the_databases_range_answers_404(api, method):
     assert answer.status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/checkouts/9463833155843810", "/api/v1/cart/items/abc"])
-def test_an_id_that_is_not_one_of_ours_answers_404(api, path):
-    assert api.get(path).status_code in (404, 405)
-    assert api.delete(path).status_code in (404, 405)
-    assert api.patch(f"{path}/cancel").status_code == 404
+def test_a_checkout_id_past_the_databases_range_answers_404(api):
+    assert api.get("/api/v1/checkouts/9463833155843810").status_code == 404
+    assert api.patch("/api/v1/checkouts/9463833155843810/cancel").status_code == 404
