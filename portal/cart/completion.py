@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.cart.checkout import CheckoutOutcome, lock_checkout
+from portal.cart.lookup import CheckoutOutcome, lock_checkout
 from portal.cart.models import Checkout
 from portal.cart.orders import create_vendor_orders
 from portal.cart.services import remove_checked_out
@@ -57,6 +57,15 @@ def complete_checkout_payment(gateway_order_id: str, payment_id: str, signature:
     if not gateway.verify_payment_signature(gateway_order_id, payment_id, signature):
         raise InvalidSignature("The payment signature does not match.")
     entity = gateway.fetch_payment(payment_id)
+    if entity.get("order_id") != gateway_order_id:
+        raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
+    return apply_checkout_payment(entity, actor=actor)
+
+
+def fail_checkout_payment(gateway_order_id: str, payment_id: str, *, actor: Actor) -> CheckoutOutcome:
+    """The callback page's error branch (its parameters are not signed): the payment is fetched from the gateway
+    and applied only if it belongs to this gateway order, so a forged error cannot fail a checkout. Idempotent."""
+    entity = get_gateway().fetch_payment(payment_id)
     if entity.get("order_id") != gateway_order_id:
         raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
     return apply_checkout_payment(entity, actor=actor)
