@@ -15,6 +15,7 @@ from portal.orders.returns import record_return
 from portal.refunds.models import Refund
 from portal.statemachine import IllegalTransition
 from portal.stock.models import Reservation
+from tests.helpers import run_together
 from tests.orders import shop
 
 ACTOR = Actor.system("test")
@@ -199,3 +200,34 @@ def test_a_damages_claim_on_goods_without_a_deposit_is_refused(delivered_goods):
 
     with pytest.raises(FulfilmentError, match="deposit"):
         record_return(order.id, {order.items[0].id: 1}, actor=ACTOR, damages=100, reason="scratched")
+
+
+# ---------------------------------------------------------------- races (PostgreSQL, real threads)
+
+
+def test_two_staff_recording_the_same_return_at_once_restock_it_once(app, postgres, delivered_goods):
+    order, _, good = delivered_goods
+    line_id = order.items[0].id
+
+    results = run_together(app, lambda: record_return(order.id, {line_id: 3}, actor=ACTOR).order.id, 4)
+
+    assert sorted(type(r).__name__ for r in results) == ["IllegalTransition"] * 3 + ["int"], results  # already returned
+    assert _reload(Product, good.id).stock == 10
+    assert _reload(Order, order.id).items[0].returned_quantity == 3
+
+
+def test_returns_of_two_orders_of_one_product_at_once_both_restock(app, postgres, sandbox, make):
+    good = make.product(kind=ProductKind.GOOD, stock=10)
+    orders = [shop.goods_order(sandbox, products=[good], quantity=2)[0] for _ in range(2)]
+    for order in orders:
+        shop.shipped(order.id)
+    jobs = iter([(o.id, o.items[0].id) for o in orders])
+
+    def give_back():
+        order_id, line_id = next(jobs)
+        return record_return(order_id, {line_id: 2}, actor=ACTOR).order.id
+
+    results = run_together(app, give_back, 2)
+
+    assert sorted(results) == sorted(o.id for o in orders), results
+    assert _reload(Product, good.id).stock == 10  # no lost update: each restock under the product's row lock
