@@ -240,11 +240,12 @@ def _document_orders(term: Term):
 
 def _gateway_order(text: str):
     from portal.orders.models import Order
-    from portal.payments.models import Payment
+    from portal.payments.models import Payment, PaymentAllocation
     from portal.refunds.models import Refund
 
-    if text.startswith("pay_"):
-        return Order.id.in_(select(Payment.order_id).where(Payment.gateway_payment_id == text))
+    if text.startswith("pay_"):  # through the allocations: a checkout's payment paid every vendor order
+        paid = select(PaymentAllocation.order_id).join(Payment, Payment.id == PaymentAllocation.payment_id)
+        return Order.id.in_(paid.where(Payment.gateway_payment_id == text))
     if text.startswith("rfnd_"):
         return Order.id.in_(select(Refund.order_id).where(Refund.gateway_refund_id == text))
     if text.startswith("plink_"):

@@ -158,6 +158,8 @@ COLUMNS = {
         "created_at",
         "updated_at",
     ],
+    # Every payment pays its order through one allocation row (the whole amount), as the portal writes them.
+    "payment_allocations": ["id", "payment_id", "order_id", "amount", "currency"],
     "refunds": [
         "id",
         "payment_id",
@@ -316,6 +318,7 @@ class Shop:
               refunded, email, "BAD_REQUEST_ERROR" if failed else None,
               "Payment failed due to insufficient funds" if failed else None,
               None if failed else at, captured, at, at)  # fmt: skip
+        w.row("payment_allocations", pid, pid, order_id, amount, "INR")  # one per payment: its id is the payment's
         return pid
 
     def invoice(self, w: Writer, order_id: int, total: int, issued) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, bindparam, func, select
+from sqlalchemy import Integer, Row, bindparam, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.catalog.models import Product
@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.invoices.models import Invoice
 from portal.orders.models import Order, OrderItem, current_invoice
 from portal.orders.services import OrderNotFound
-from portal.payments.models import Payment
+from portal.payments.models import Payment, PaymentAllocation
 from portal.payments.status import SETTLED
 from portal.refunds.models import Refund
 from portal.vendors.models import Vendor
@@ -196,8 +196,15 @@ class _Statements:
 
     @cached_property
     def payments(self):
+        # Through the allocations: a checkout's one payment shows on every vendor order it paid.
         ids = bindparam("order_ids", expanding=True)
-        return select(*_PAYMENT_COLUMNS).where(Payment.order_id.in_(ids)).order_by(Payment.id)
+        columns = (PaymentAllocation.order_id.label("order_id"), *_PAYMENT_COLUMNS[1:])
+        return (
+            select(*columns)
+            .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+            .where(PaymentAllocation.order_id.in_(ids))
+            .order_by(Payment.id)
+        )
 
     @cached_property
     def refunds(self):
@@ -228,6 +235,27 @@ def _attach(orders: dict[int, OrderRows], children: str, query) -> None:
         getattr(orders[row.order_id], children).append(row)
 
 
+def _spent(customer_id: int) -> list[tuple[str, int]]:
+    """Captured − refunded per currency, by each order's share of its payments (a checkout's payment is split
+    across its vendor orders by allocation rows): one statement."""
+    paid = (
+        select(PaymentAllocation.currency.label("currency"), PaymentAllocation.amount.label("amount"))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .join(Order, Order.id == PaymentAllocation.order_id)
+        .where(Order.customer_id == customer_id, Payment.status.in_([str(s) for s in SETTLED]))
+    )
+    refunded = (
+        select(Refund.currency.label("currency"), (-Refund.amount).label("amount"))
+        .join(Order, Order.id == Refund.order_id)
+        .where(Order.customer_id == customer_id, Refund.status == "processed")
+    )
+    both = union_all(paid, refunded).subquery("money")
+    rows = db.session.execute(
+        select(both.c.currency, func.sum(both.c.amount)).group_by(both.c.currency).order_by(both.c.currency)
+    ).all()
+    return [(currency, int(amount)) for currency, amount in rows]
+
+
 def customer_statistics(customer_id: int) -> dict:
     """Counts and totals by status and currency, and what was spent (captured − refunded)."""
     rows = db.session.execute(
@@ -236,13 +264,7 @@ def customer_statistics(customer_id: int) -> dict:
         .group_by(Order.status, Order.currency)
         .order_by(Order.status, Order.currency)
     ).all()
-    spent = db.session.execute(
-        select(Payment.currency, func.coalesce(func.sum(Payment.amount - Payment.amount_refunded), 0))
-        .join(Order, Payment.order_id == Order.id)
-        .where(Order.customer_id == customer_id, Payment.status.in_([str(s) for s in SETTLED]))
-        .group_by(Payment.currency)
-        .order_by(Payment.currency)
-    ).all()
+    spent = _spent(customer_id)
     return {
         "orders": sum(row[2] for row in rows),
         "by_status": [

@@ -20,7 +20,7 @@ from portal.cart.errors import CartError, CheckoutNotFound, InvalidDiscount
 from portal.cart.schemas import (
     AddItemRequest,
     CartResponse,
-    CheckoutResponse,
+    CheckoutDetailResponse,
     DiscountRequest,
     StartCheckoutRequest,
     StartedCheckoutResponse,
@@ -185,20 +185,20 @@ def verify(json: VerifyCheckoutRequest):
 
 
 @bp.get(f"/checkouts/{CHECKOUT_ID}")
-@spec.validate(resp=responses(200, CheckoutResponse), tags=["checkout"])
+@spec.validate(resp=responses(200, CheckoutDetailResponse), tags=["checkout"])
 def checkout_detail(checkout_id: int):
     """The caller's checkout with its status and orders (another customer's answers 404)."""
-    return CheckoutResponse(data=_detail(customer_checkout(current_customer_id(), checkout_id)))
+    return CheckoutDetailResponse(data=_detail(customer_checkout(current_customer_id(), checkout_id)))
 
 
 @bp.delete(f"/checkouts/{CHECKOUT_ID}")
-@spec.validate(resp=responses(200, CheckoutResponse, 409), tags=["checkout"])
+@spec.validate(resp=responses(200, CheckoutDetailResponse, 409), tags=["checkout"])
 def cancel(checkout_id: int):
     """Cancel the caller's unpaid checkout: its reservations are released (409 once paid)."""
     customer_checkout(current_customer_id(), checkout_id)
     cancel_checkout(checkout_id, actor=Actor.user(current_customer()))
     db.session.expire_all()
-    return CheckoutResponse(data=_detail(customer_checkout(current_customer_id(), checkout_id)))
+    return CheckoutDetailResponse(data=_detail(customer_checkout(current_customer_id(), checkout_id)))
 
 
 def init_app(app) -> None:

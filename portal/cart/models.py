@@ -85,8 +85,10 @@ class Checkout(Timestamps, db.Model):
 
     customer = relationship("User")
     orders = relationship("Order", back_populates="checkout", order_by="Order.id")
-    reservations: Mapped[list] = relationship(
-        "Reservation", back_populates="checkout", order_by="Reservation.id", cascade="all, delete-orphan"
+    # The item type matters: a bare `Mapped[list]` maps a scalar, not a collection (the name resolves through
+    # the registry; portal/stock/models.py imports nothing from here).
+    reservations: Mapped[list[Reservation]] = relationship(  # noqa: F821
+        back_populates="checkout", order_by="Reservation.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:

@@ -85,18 +85,18 @@ class CartLineOut(BaseModel):
     currency: str
 
 
-class VendorRef(BaseModel):
+class CartVendor(BaseModel):
     id: int | None
     name: str
 
 
-class VendorGroupOut(BaseModel):
-    vendor: VendorRef | None
+class CartVendorGroup(BaseModel):
+    vendor: CartVendor | None
     line_ids: list[int]
     subtotal: int = Field(description="everything this vendor's order will total: lines, GST and deposits")
 
 
-class Problem(BaseModel):
+class CartProblem(BaseModel):
     line_id: int | None = None
     code: str
     message: str
@@ -105,7 +105,7 @@ class Problem(BaseModel):
 class CartOut(BaseModel):
     id: int
     lines: list[CartLineOut]
-    vendors: list[VendorGroupOut]
+    vendors: list[CartVendorGroup]
     subtotal: int
     discount: int
     discount_code: str | None
@@ -113,7 +113,7 @@ class CartOut(BaseModel):
     deposits: int
     total: int
     currency: str
-    problems: list[Problem]
+    problems: list[CartProblem]
 
 
 class CartResponse(BaseModel):
@@ -123,15 +123,15 @@ class CartResponse(BaseModel):
 # --- checkouts ------------------------------------------------------------------------------------
 
 
-class CheckoutVendorOut(BaseModel):
-    vendor: VendorRef | None
+class CheckoutVendorShare(BaseModel):
+    vendor: CartVendor | None
     amount: int
 
 
-class CheckoutOrderOut(BaseModel):
+class CheckoutOrder(BaseModel):
     id: int
     number: str
-    vendor: VendorRef | None
+    vendor: CartVendor | None
     amount: int
     currency: str
     status: str
@@ -147,14 +147,14 @@ class StartedCheckout(BaseModel):
     expires_at: datetime
     key_id: str | None
     gateway_order_id: str | None
-    vendors: list[CheckoutVendorOut]
+    vendors: list[CheckoutVendorShare]
 
 
 class StartedCheckoutResponse(BaseModel):
     data: StartedCheckout
 
 
-class CheckoutOut(BaseModel):
+class CheckoutDetail(BaseModel):
     id: int
     number: str
     status: str
@@ -164,17 +164,17 @@ class CheckoutOut(BaseModel):
     paid_at: datetime | None
     gateway_order_id: str | None
     failure_reason: str | None
-    vendors: list[CheckoutVendorOut]
-    orders: list[CheckoutOrderOut]
+    vendors: list[CheckoutVendorShare]
+    orders: list[CheckoutOrder]
 
 
-class CheckoutResponse(BaseModel):
-    data: CheckoutOut
+class CheckoutDetailResponse(BaseModel):
+    data: CheckoutDetail
 
 
 class VerifiedCheckout(BaseModel):
-    checkout: CheckoutOut
-    orders: list[CheckoutOrderOut]
+    checkout: CheckoutDetail
+    orders: list[CheckoutOrder]
     total_amount: int
 
 

@@ -11,6 +11,7 @@ from portal.catalog.models import Product
 from portal.dbutil import for_update
 from portal.extensions import db
 from portal.money import percent_of
+from portal.stock.availability import available
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
@@ -86,11 +87,13 @@ def quote(items: list[dict], *, lock_stock: bool = False) -> Quote:
     unknown = [pid for pid in merged if pid not in products or not products[pid].active]
     if unknown:
         raise InvalidItems("Some items are not available.", {"unavailable_product_ids": unknown})
-    short = {
-        str(pid): products[pid].stock
-        for pid, qty in merged.items()
-        if products[pid].stock is not None and products[pid].stock < qty
-    }
+    rentals = [pid for pid in merged if products[pid].is_rental]
+    if rentals:  # a rental needs its dates: it is booked through the cart (portal/cart), never a single order
+        raise InvalidItems("Rentals are booked through the cart, with their dates.", {"rental_product_ids": rentals})
+    # What is left once live checkout holds are counted (portal/stock/availability.py): a unit held for a
+    # checkout is not sold twice.
+    left = {pid: available(products[pid]) for pid in merged}
+    short = {str(pid): left[pid] for pid, qty in merged.items() if left[pid] is not None and left[pid] < qty}
     if short:
         raise InvalidItems("Not enough stock for some items.", {"in_stock": short})
     currencies = {products[pid].currency for pid in merged}

@@ -61,7 +61,17 @@ def sync_payment(payment_id: int, *, actor: Actor, dry_run: bool = False) -> Syn
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(f"payment {payment_id}")
+    if payment.order_id is None:  # a checkout's payment: synced through its checkout (portal/cart/sync.py)
+        return _sync_checkout_payment(payment, actor, dry_run)
     return sync_order(payment.order_id, actor=actor, dry_run=dry_run)
+
+
+def _sync_checkout_payment(payment: Payment, actor: Actor, dry_run: bool) -> SyncReport:
+    from portal.cart.sync import sync_checkout  # the checkout sits above payments; only this entry point needs it
+
+    result = sync_checkout(payment.checkout_id, actor=actor, dry_run=dry_run)
+    first_order = payment.allocations[0].order_id if payment.allocations else 0
+    return SyncReport(first_order, result.number, applied=result.applied, error=result.error, dry_run=dry_run)
 
 
 @dataclass

@@ -110,7 +110,7 @@ def csv_rows(args: ListArgs):
             Refund.failure_reason,
         )
         .join(Payment, Payment.id == Refund.payment_id)
-        .join(Order, Order.id == Refund.order_id)
+        .outerjoin(Order, Order.id == Refund.order_id)  # a checkout's full refund has no order
         .where(*filter_clauses(args))
         .order_by(*order)
     )
@@ -121,7 +121,12 @@ def csv_rows(args: ListArgs):
 def refund_detail(refund_id: int) -> Refund | None:
     query = scope_orders(select(Refund).where(Refund.id == refund_id), Refund.order_id)
     return db.session.scalar(
-        query.options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+        query.options(
+            joinedload(Refund.payment),
+            joinedload(Refund.order),
+            joinedload(Refund.checkout),
+            joinedload(Refund.initiated_by),
+        )
     )
 
 

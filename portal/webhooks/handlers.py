@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from portal.cart.completion import apply_checkout_payment, checkout_by_gateway_order
 from portal.extensions import db
 from portal.gateway import GatewayRejected, get_gateway
 from portal.history.models import HistoryEvent
@@ -64,7 +65,21 @@ class Handled:
 ACTOR = Actor.gateway("razorpay webhook")
 
 
+def _apply_checkout_payment(event: Event, entity: dict) -> Handled:
+    """A payment of a checkout's gateway order: the checkout's path (orders per vendor, or a full refund)."""
+    outcome = apply_checkout_payment(entity, actor=ACTOR, reason=event.reason)
+    orders = outcome.orders
+    note = f"checkout {outcome.checkout.number} {outcome.state}: payment {outcome.payment.status}"
+    if orders:
+        note += f", {len(orders)} order(s)"
+    if outcome.message and outcome.state != "paid":
+        note += f"; {outcome.message}"
+    return Handled(order_id=orders[0].id if orders else None, payment_id=outcome.payment.id, note=note)
+
+
 def _apply_payment(event: Event, entity: dict, order_id: int | None = None) -> Handled:
+    if order_id is None and checkout_by_gateway_order(entity.get("order_id") or "") is not None:
+        return _apply_checkout_payment(event, entity)
     try:
         outcome = apply_gateway_payment(entity, actor=ACTOR, reason=event.reason, order_id=order_id)
     except UnknownGatewayOrder:
@@ -90,7 +105,9 @@ def handle_payment_authorized(event: Event) -> Handled:
     (it does for payment_capture=1, so its state is asked first). A manual order's payment waits for finance."""
     handled = _apply_payment(event, event.require("payment"))
     payment = db.session.get(Payment, handled.payment_id) if handled.payment_id else None
-    if payment is None or payment.status != PaymentStatus.AUTHORIZED or not should_auto_capture(payment.order):
+    if payment is None or payment.order is None:  # a checkout's payment: its path already captured it
+        return handled
+    if payment.status != PaymentStatus.AUTHORIZED or not should_auto_capture(payment.order):
         return handled
     try:
         outcome = settle_payment(get_gateway().fetch_payment(payment.gateway_payment_id), actor=ACTOR)

@@ -3,6 +3,8 @@ and get their deposit back (in full or less damages); refunds go through the rea
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +17,7 @@ from portal.orders.returns import record_return
 from portal.refunds.models import Refund
 from portal.statemachine import IllegalTransition
 from portal.stock.models import Reservation
+from tests import factories
 from tests.helpers import run_together
 from tests.orders import shop
 
@@ -231,3 +234,28 @@ def test_returns_of_two_orders_of_one_product_at_once_both_restock(app, postgres
 
     assert sorted(results) == sorted(o.id for o in orders), results
     assert _reload(Product, good.id).stock == 10  # no lost update: each restock under the product's row lock
+
+
+def test_a_checked_out_rental_of_a_vendor_is_accepted_shipped_returned_and_its_deposit_refunded(api, sandbox):
+    """End to end through the cart API, the sandbox payment and the checkout's own order, allocation and booking."""
+    vendor = shop.vendor(name="Lens Library")
+    camera = factories.product(kind="rental", stock=1, price=80000, deposit=500000, vendor_id=vendor.id)
+    start = date.today() + timedelta(days=5)
+    line = {"product_id": camera.id, "quantity": 1, "rental_start": str(start), "rental_end": str(start + timedelta(2))}
+    assert api.post("/api/v1/cart/items", json=line).status_code == 201
+    checkout = api.post("/api/v1/checkout", json={"payment_method": "razorpay"}).get_json()["data"]
+    paid = api.post("/api/v1/checkout/verify", json=sandbox.pay(checkout["gateway_order_id"])).get_json()["data"]
+    [placed] = paid["orders"]
+    order_id = placed["id"]
+    assert _reload(Order, order_id).fulfilment_status == "awaiting_vendor"
+
+    shop.shipped(order_id)
+    rental = next(i for i in _reload(Order, order_id).items if i.line_type == "rental")
+    outcome = record_return(order_id, {rental.id: 1}, actor=ACTOR, damages=100000, reason="scratched lens")
+
+    assert not outcome.problems
+    [refund] = _refunds(order_id)
+    assert refund.amount == 400000  # the deposit less the damages, from this order's share of the checkout payment
+    booking = db.session.scalars(select(Reservation).where(Reservation.order_item_id == rental.id)).one()
+    assert (booking.status, booking.released_reason) == ("released", "returned")
+    assert _reload(Order, order_id).fulfilment_status == "returned"
