@@ -154,11 +154,11 @@ def vendor_clause(payment_id_column):
 
 
 def payment_detail(payment_id: int) -> Payment | None:
-    query = select(Payment).where(Payment.id == payment_id)
-    if (own := vendor_clause(Payment.id)) is not None:
-        query = query.where(own)
+    """The payment with its page's relations (a vendor's staff reach it only through routes.guard_objects)."""
     return db.session.scalar(
-        query.options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
     )
 
 

@@ -23,7 +23,7 @@ from portal.orders.models import Order
 from portal.payments.models import Payment
 from portal.refunds.models import Refund
 from portal.refunds.status import RefundStatus
-from portal.vendors.scope import scope_orders, vendor_clause
+from portal.vendors.scope import vendor_clause
 
 STATUSES = [s.value for s in RefundStatus]
 SORTS = {"created": Refund.created_at, "amount": Refund.amount}
@@ -119,9 +119,11 @@ def csv_rows(args: ListArgs):
 
 
 def refund_detail(refund_id: int) -> Refund | None:
-    query = scope_orders(select(Refund).where(Refund.id == refund_id), Refund.order_id)
+    """The refund with its page's relations (a vendor's staff reach it only through routes.guard_objects)."""
     return db.session.scalar(
-        query.options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+        select(Refund)
+        .where(Refund.id == refund_id)
+        .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
     )
 
 

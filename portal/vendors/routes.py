@@ -12,7 +12,7 @@ from flask_login import current_user
 from portal.admin.actions import actor, first_error
 from portal.auth.decorators import require_role, staff_blueprint_guard
 from portal.extensions import db
-from portal.vendors import queries, services
+from portal.vendors import queries, services, validation
 from portal.vendors.forms import ConfirmForm, LogoForm, VendorForm
 from portal.vendors.models import Vendor
 from portal.vendors.scope import current_vendor_id
@@ -141,7 +141,7 @@ def upload_logo(vendor_id: int):
         return _detail(vendor, 422, logo_form=form, error=first_error(form))
     if "remove" not in request.form and not getattr(upload, "filename", None):
         return _detail(vendor, 422, logo_form=form, error="Choose a PNG or JPEG file first.")
-    data = None if "remove" in request.form else upload.read(services.validation.LOGO_MAX_BYTES + 1)
+    data = None if "remove" in request.form else upload.read(validation.LOGO_MAX_BYTES + 1)
     try:
         services.set_logo(vendor_id, data, actor=actor())
     except VendorError as exc:
