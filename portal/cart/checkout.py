@@ -12,7 +12,6 @@ and refunds the payment in full after the commit. Never money kept without order
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,15 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from portal.cart.errors import (
     CartNotReady,
     CheckoutConflict,
-    CheckoutNotFound,
     OutOfStock,
     UnsupportedPaymentMethod,
 )
+from portal.cart.lookup import CheckoutOutcome, customer_checkout, lock_checkout
 from portal.cart.models import Checkout
 from portal.cart.services import lock_cart
 from portal.cart.status import CHECKOUT, CheckoutStatus
 from portal.cart.view import describe, snapshot, view_of
-from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayError, get_gateway
 from portal.history.services import Actor, record_event
@@ -36,37 +34,22 @@ from portal.orders.services import NUMBER_ALPHABET
 from portal.stock.reservations import hold_until, reserve
 from portal.timeutil import utcnow
 
+# The interface the storefront and the callback page use, in one place (completion.py holds the payment side).
+__all__ = [
+    "CheckoutOutcome",
+    "cancel_checkout",
+    "complete_checkout_payment",
+    "customer_checkout",
+    "ensure_gateway_order",
+    "fail_checkout_payment",
+    "start_checkout",
+]
+
 PAYMENT_METHODS = ("razorpay",)  # wallet, bank_transfer, cod: issue 15
-
-
-@dataclass
-class CheckoutOutcome:
-    """What a payment did to a checkout: `state` is paid, refunded, failed, expired, pending or invalid."""
-
-    checkout: Checkout
-    orders: list = field(default_factory=list)
-    state: str = "pending"
-    payment: object | None = None
-    message: str = ""
 
 
 def new_checkout_number() -> str:
     return "CHK-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
-
-
-def lock_checkout(checkout_id: int) -> Checkout:
-    checkout = db.session.scalar(for_update(select(Checkout).where(Checkout.id == checkout_id), of=Checkout))
-    if checkout is None:
-        raise CheckoutNotFound("No such checkout.")
-    return checkout
-
-
-def customer_checkout(customer_id: int, checkout_id: int) -> Checkout:
-    """The customer's checkout; another customer's answers exactly like an unknown one (CheckoutNotFound)."""
-    checkout = db.session.get(Checkout, checkout_id)
-    if checkout is None or checkout.customer_id != customer_id:
-        raise CheckoutNotFound("No such checkout.")
-    return checkout
 
 
 # ---------------------------------------------------------------- starting
@@ -214,3 +197,10 @@ def _attach_gateway_order(checkout: Checkout) -> None:
         note = f"{chosen['id']} created"
     checkout.gateway_order_id = chosen["id"]
     record_event(checkout, action="gateway_order", actor=Actor.system("checkout"), reason=note)
+
+
+from portal.cart.completion import (  # noqa: E402  (re-exported; completion imports nothing from here)
+    cancel_checkout,
+    complete_checkout_payment,
+    fail_checkout_payment,
+)

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.cart.checkout import CheckoutOutcome, lock_checkout
+from portal.cart.lookup import CheckoutOutcome, lock_checkout
 from portal.cart.models import Checkout
 from portal.cart.orders import create_vendor_orders
 from portal.cart.services import remove_checked_out
@@ -34,7 +34,7 @@ from portal.payments.services import (
 )
 from portal.payments.status import PaymentStatus
 from portal.statemachine import transition
-from portal.stock.reservations import commit_sale, holds_are_live, release, reserve_again
+from portal.stock.reservations import commit_sale, holds_are_live, lock_products, release, reserve_again
 from portal.timeutil import from_unix, utcnow
 from portal.vendors.models import Vendor
 
@@ -57,6 +57,15 @@ def complete_checkout_payment(gateway_order_id: str, payment_id: str, signature:
     if not gateway.verify_payment_signature(gateway_order_id, payment_id, signature):
         raise InvalidSignature("The payment signature does not match.")
     entity = gateway.fetch_payment(payment_id)
+    if entity.get("order_id") != gateway_order_id:
+        raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
+    return apply_checkout_payment(entity, actor=actor)
+
+
+def fail_checkout_payment(gateway_order_id: str, payment_id: str, *, actor: Actor) -> CheckoutOutcome:
+    """The callback page's error branch (its parameters are not signed): the payment is fetched from the gateway
+    and applied only if it belongs to this gateway order, so a forged error cannot fail a checkout. Idempotent."""
+    entity = get_gateway().fetch_payment(payment_id)
     if entity.get("order_id") != gateway_order_id:
         raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
     return apply_checkout_payment(entity, actor=actor)
@@ -181,6 +190,10 @@ def _why_not(checkout: Checkout, payment: Payment, now) -> str | None:
 
 
 def _settle(checkout: Checkout, payment: Payment, actor: Actor, outcome: CheckoutOutcome):
+    # The products first, in id order, before any row that references them is written: an order item or a
+    # reservation takes a KEY SHARE lock on its product, and two payments holding those while both asking
+    # FOR UPDATE (to take the stock) would deadlock.
+    lock_products(line["product_id"] for line in checkout.lines)
     now = utcnow()
     why = _why_not(checkout, payment, now)
     if why is not None:

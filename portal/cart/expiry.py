@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from portal.cart.checkout import lock_checkout
+from portal.cart.lookup import lock_checkout
 from portal.cart.models import Checkout
 from portal.cart.status import CHECKOUT, OPEN, CheckoutStatus
 from portal.extensions import db

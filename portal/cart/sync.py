@@ -70,3 +70,15 @@ def checkouts_to_check(since: datetime) -> list[int]:
         .order_by(Checkout.id)
     )
     return list(db.session.scalars(query))
+
+
+def sync_checkouts(since: datetime, *, actor: Actor, dry_run: bool = False) -> list[CheckoutSync]:
+    """`sync_checkout` for every checkout `checkouts_to_check(since)` picks (the reconcile pass and its schedule)."""
+    return [sync_checkout(checkout_id, actor=actor, dry_run=dry_run) for checkout_id in checkouts_to_check(since)]
+
+
+def summary_line(reports: list[CheckoutSync], dry_run: bool) -> str:
+    changed = sum(bool(r.applied) for r in reports)
+    failed = sum(r.error is not None for r in reports)
+    verb = "to repair" if dry_run else "repaired"
+    return f"checkouts: {len(reports)} checked, {changed} {verb}, {failed} failed"

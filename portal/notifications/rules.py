@@ -84,6 +84,8 @@ def _latest_settled_payment(order):
 
 
 def order_placed(order, event) -> None:
+    if order.checkout_id is not None:  # a checkout's vendor order is created paid: its receipt says it all
+        return
     customer_message("order_placed", order, f"order_placed:order:{order.id}")
 
 

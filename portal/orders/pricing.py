@@ -87,6 +87,9 @@ def quote(items: list[dict], *, lock_stock: bool = False) -> Quote:
     unknown = [pid for pid in merged if pid not in products or not products[pid].active]
     if unknown:
         raise InvalidItems("Some items are not available.", {"unavailable_product_ids": unknown})
+    rentals = [pid for pid in merged if products[pid].is_rental]
+    if rentals:  # a rental needs its dates: it is booked through the cart (portal/cart), never a single order
+        raise InvalidItems("Rentals are booked through the cart, with their dates.", {"rental_product_ids": rentals})
     # What is left once live checkout holds are counted (portal/stock/availability.py): a unit held for a
     # checkout is not sold twice.
     left = {pid: available(products[pid]) for pid in merged}

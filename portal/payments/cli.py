@@ -77,32 +77,12 @@ def reconcile(since: str, full: bool, sweep_days: int, workers: int, dry_run: bo
 def _reconcile_checkouts(cutoff, dry_run: bool) -> int:
     """A checkout's payment pays several vendor orders that have no gateway order of their own: it is synced
     through its checkout (portal/cart/sync.py). Returns how many could not be checked."""
-    from portal.cart.sync import checkouts_to_check, sync_checkout
+    from portal.cart.sync import summary_line, sync_checkouts
     from portal.history.services import Actor
 
-    actor = Actor.system("reconcile")
-    reports = [sync_checkout(checkout_id, actor=actor, dry_run=dry_run) for checkout_id in checkouts_to_check(cutoff)]
+    reports = sync_checkouts(cutoff, actor=Actor.system("reconcile"), dry_run=dry_run)
     for report in reports:
         for line in report.applied + ([f"could not sync: {report.error}"] if report.error else []):
             click.echo(f"{report.number}: {line}")
-    changed = sum(bool(r.applied) for r in reports)
-    failed = sum(r.error is not None for r in reports)
-    verb = "to repair" if dry_run else "repaired"
-    click.echo(f"checkouts: {len(reports)} checked, {changed} {verb}, {failed} failed")
-    return failed
-
-
-@payments_cli.command("resend-refunds")
-@click.option("--dry-run", is_flag=True, help="List what would be sent; change nothing.")
-def resend_refunds(dry_run: bool) -> None:
-    """Send again the pending refunds the gateway never received (it was unreachable), once their backoff has
-    elapsed, each with its own idempotency key — as the `resend_unsent_refunds` schedule does every minute."""
-    from portal.refunds.resend import due, resend_unsent
-
-    count = len(due())
-    with click.progressbar(length=count, label="Sending refunds", show_pos=True, file=sys.stderr) as bar:
-        counts = resend_unsent(dry_run=dry_run, on_each=lambda: bar.update(1))
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing to send"
-    click.echo(f"payments resend-refunds{' (dry run)' if dry_run else ''}: {summary}")
-    if counts.get("unsent") or counts.get("failed"):
-        raise SystemExit(1)
+    click.echo(summary_line(reports, dry_run))
+    return sum(r.error is not None for r in reports)

@@ -88,9 +88,10 @@ def _searched(args: ListArgs):
 
 
 def list_page(args: ListArgs):
-    """One keyset page of payments with their orders (and customers) joined: one statement."""
+    """One keyset page of payments with their orders (and customers) joined: one statement. A checkout's
+    payment has no order of its own (it pays one per vendor): its checkout is joined instead."""
     column = SORTS[args.sort]
-    query = select(Payment).options(joinedload(Payment.order, innerjoin=True))
+    query = select(Payment).options(joinedload(Payment.order), joinedload(Payment.checkout))
     query = query.where(*filter_clauses(args, with_search=False))
     key = lambda p: (getattr(p, column.key), p.id)  # noqa: E731
     return keyset_page(query, column, Payment.id, args, key=key, search=_searched(args))
@@ -122,7 +123,7 @@ def csv_rows(args: ListArgs):
             Payment.error_description,
             Payment.captured_at,
         )
-        .join(Order, Order.id == Payment.order_id)
+        .outerjoin(Order, Order.id == Payment.order_id)  # a checkout's payment has none of its own
         .where(*filter_clauses(args))
         .order_by(*order)
     )
@@ -158,7 +159,13 @@ def payment_detail(payment_id: int) -> Payment | None:
     return db.session.scalar(
         select(Payment)
         .where(Payment.id == payment_id)
-        .options(joinedload(Payment.order), selectinload(Payment.refunds), selectinload(Payment.disputes))
+        .options(
+            joinedload(Payment.order),
+            joinedload(Payment.checkout),
+            selectinload(Payment.allocations),
+            selectinload(Payment.refunds),
+            selectinload(Payment.disputes),
+        )
     )
 
 

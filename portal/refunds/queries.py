@@ -110,7 +110,7 @@ def csv_rows(args: ListArgs):
             Refund.failure_reason,
         )
         .join(Payment, Payment.id == Refund.payment_id)
-        .join(Order, Order.id == Refund.order_id)
+        .outerjoin(Order, Order.id == Refund.order_id)  # a checkout's full refund has no order
         .where(*filter_clauses(args))
         .order_by(*order)
     )
@@ -123,7 +123,12 @@ def refund_detail(refund_id: int) -> Refund | None:
     return db.session.scalar(
         select(Refund)
         .where(Refund.id == refund_id)
-        .options(joinedload(Refund.payment), joinedload(Refund.order), joinedload(Refund.initiated_by))
+        .options(
+            joinedload(Refund.payment),
+            joinedload(Refund.order),
+            joinedload(Refund.checkout),
+            joinedload(Refund.initiated_by),
+        )
     )
 
 

@@ -30,15 +30,22 @@ def held_quantity(product_id: int, now: datetime | None = None) -> int:
     return int(db.session.scalar(query))
 
 
-def booked_quantity(product_id: int, start: date, end: date, now: datetime | None = None) -> int:
-    """Units of a rental booked (held or committed) on any day of start..end (index ix_reservations_product_rental)."""
-    query = select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
+def booked_statement(product_id: int, start: date, end: date, now: datetime | None = None):
+    """The sum of a rental's bookings (held and live, or committed) overlapping start..end."""
+    # The product and the dates are the index condition (ix_reservations_product_rental: product, end, start;
+    # docs/performance.md shows the plan at 100k bookings); the status filters the few overlapping rows.
+    live = or_(Reservation.status == ReservationStatus.COMMITTED, _live_hold(now or utcnow()))
+    return select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
         Reservation.product_id == product_id,
         Reservation.rental_end >= start,
         Reservation.rental_start <= end,
-        or_(Reservation.status == ReservationStatus.COMMITTED, _live_hold(now or utcnow())),
+        live,
     )
-    return int(db.session.scalar(query))
+
+
+def booked_quantity(product_id: int, start: date, end: date, now: datetime | None = None) -> int:
+    """Units of a rental booked (held or committed) on any day of start..end."""
+    return int(db.session.scalar(booked_statement(product_id, start, end, now)))
 
 
 def available(product: Product, *, start: date | None = None, end: date | None = None, now=None) -> int | None:

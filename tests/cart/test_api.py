@@ -149,3 +149,20 @@ def test_problems_name_an_inactive_product_a_resting_vendor_and_short_stock_in_p
 
 def test_the_cart_needs_a_token(client):
     assert client.get("/api/v1/cart").status_code == 401
+
+
+def test_the_openapi_description_lists_the_cart_and_checkout_paths(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    assert set(paths) >= {
+        "/api/v1/cart",
+        "/api/v1/cart/items",
+        "/api/v1/cart/items/{line_id}",
+        "/api/v1/cart/discount",
+        "/api/v1/checkout",
+        "/api/v1/checkout/verify",
+        "/api/v1/checkouts/{checkout_id}",
+    }
+    start = paths["/api/v1/checkout"]["post"]
+    assert {"201", "409", "422"} <= set(start["responses"])
+    assert any(p["name"] == "Idempotency-Key" for p in start["parameters"])

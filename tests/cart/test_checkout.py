@@ -260,3 +260,39 @@ def test_cancelling_a_checkout_releases_its_reservations(api, shop):
     assert answer.status_code == 200 and answer.get_json()["data"]["status"] == "cancelled"
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"released"}
     assert api.delete(f"/api/v1/checkouts/{data['id']}").status_code == 409
+
+
+def test_the_customer_gets_a_receipt_per_vendor_order_and_no_order_placed_message(api, shop, sandbox):
+    sandbox.receive_webhooks()
+    fill_cart(api, shop)
+    data = api.post("/api/v1/checkout", json={}).get_json()["data"]
+    api.post("/api/v1/checkout/verify", json=sandbox.pay(data["gateway_order_id"]))
+
+    kinds = [m.kind for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.audience == "customer"))]
+
+    assert sorted(kinds) == ["payment_received"] * 3
+
+
+def test_the_callbacks_error_branch_fails_the_checkout_after_asking_the_gateway(api, shop, sandbox):
+    from portal.cart.checkout import fail_checkout_payment
+    from portal.history.services import Actor
+
+    sandbox.receive_webhooks()
+    fill_cart(api, shop)
+    data = api.post("/api/v1/checkout", json={}).get_json()["data"]
+    failed = sandbox.pay(data["gateway_order_id"], outcome="failure")
+    payment_id = failed["error"]["metadata"]["payment_id"]
+
+    outcome = fail_checkout_payment(data["gateway_order_id"], payment_id, actor=Actor.system("callback"))
+
+    assert outcome.state == "failed" and outcome.checkout.status == "failed"
+    assert {r.status for r in outcome.checkout.reservations} == {"released"}
+
+
+def test_a_rental_cannot_be_ordered_without_dates_through_a_single_order(api, shop):
+    answer = api.post("/api/v1/orders", json={"items": [{"product_id": shop["tent"].id}]})
+
+    assert answer.status_code == 422 and answer.get_json()["error"]["details"]["rental_product_ids"] == [
+        shop["tent"].id
+    ]
+    assert shop["tent"].stock == 1

@@ -118,3 +118,26 @@ def test_verify_racing_the_webhook_makes_one_set_of_orders(postgres, app, api, s
     assert db.session.scalar(select(func.count(Payment.id))) == 1
     assert db.session.scalar(select(func.count(PaymentAllocation.id))) == 3
     assert shop["lamp"].stock == 3
+
+
+def test_payments_of_one_hot_product_verified_at_once_all_complete(postgres, app, make, sandbox):
+    """Each completion takes the products' row locks before writing order items (whose foreign keys take key-share
+    locks on them): without that order, two completions of one product deadlock."""
+    sandbox.receive_webhooks()
+    lamp = make.product(kind=ProductKind.GOOD, price=50000, stock=50)
+    paid = []
+    for _ in range(6):
+        customer = make.customer()
+        add_line(customer, lamp.id, 2)
+        token, _ = issue_token(customer)
+        headers = {"Authorization": f"Bearer {token}"}
+        data = app.test_client().post("/api/v1/checkout", json={}, headers=headers).get_json()["data"]
+        paid.append((headers, sandbox.pay(data["gateway_order_id"])))
+
+    def verify(headers, result):
+        return lambda: app.test_client().post("/api/v1/checkout/verify", json=result, headers=headers).status_code
+
+    assert run_each(app, [verify(h, r) for h, r in paid]) == [200] * 6
+    db.session.expire_all()
+    assert lamp.stock == 50 - 12
+    assert db.session.scalar(select(func.count(Order.id))) == 6

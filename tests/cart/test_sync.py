@@ -52,3 +52,17 @@ def test_the_orders_list_searched_by_a_checkout_payment_id_shows_every_vendor_or
 
     for order in db.session.scalars(select(Order)):
         assert order.number in page
+
+
+def test_the_hourly_schedule_completes_a_lost_checkout(api, shop, sandbox):
+    from portal.cart.tasks import sync_recent_checkouts
+
+    sandbox.receive_webhooks()
+    fill_cart(api, shop)
+    data = api.post("/api/v1/checkout", json={}).get_json()["data"]
+    sandbox.pay(data["gateway_order_id"])
+
+    line = sync_recent_checkouts.call_local()
+
+    assert line == "checkouts: 1 checked, 1 repaired, 0 failed"
+    assert db.session.get(Checkout, data["id"]).status == "paid"
