@@ -91,6 +91,29 @@ def select_orders():
     return db.select(Order).where(Order.checkout_id.is_not(None)).order_by(Order.vendor_id)
 
 
+def test_a_declined_payment_shows_the_failure_page_and_pay_again_completes_the_same_checkout(
+    page, live_server, sandbox, monkeypatch
+):
+    shop = two_vendor_shop()
+    monkeypatch.setattr(sandbox.sandbox, "public_base_url", live_server.url)
+    page.goto("/sandbox/store/")
+    _add(page, "Silk scarf")
+    page.locator("#store-cart").get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.wait_for_url(re.compile(r"/sandbox/checkout/order_"))
+    hosted = page.url
+    page.get_by_role("button", name="Fail (card declined)").click()
+
+    expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+    expect(page.locator("#checkout-outcome")).to_contain_text("nothing was charged")
+    page.get_by_role("button", name="Pay again").click()  # a link styled as a button
+    page.wait_for_url(hosted)  # the same checkout, the same gateway order
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_role("heading", name="Thank you: your order is confirmed")).to_be_visible()
+    checkout = db.session.scalar(db.select(Checkout))
+    db.session.refresh(checkout)
+    assert checkout.status == "paid" and [o.vendor_id for o in checkout.orders] == [shop.loom.id]
+
+
 def test_the_checkouts_list_filters_by_tab_and_search_in_place_and_opens_a_checkout(page, login, make):
     buyer = make.customer(email="meera.rao@example.test")
     paid = make.checkout(customer_user=buyer, status="paid")
