@@ -68,8 +68,8 @@ def reconcile(since: str, full: bool, sweep_days: int, workers: int, dry_run: bo
         if not report.in_sync:
             for line in report.lines():
                 click.echo(line)
-    click.echo(f"payments reconcile{' (dry run)' if dry_run else ''}: {summary.line()}")
     checkouts_failed = _reconcile_checkouts(cutoff, dry_run)
+    click.echo(f"payments reconcile{' (dry run)' if dry_run else ''}: {summary.line()}")  # the summary: last
     if summary.failed or checkouts_failed:
         raise SystemExit(1)
 
@@ -84,5 +84,6 @@ def _reconcile_checkouts(cutoff, dry_run: bool) -> int:
     for report in reports:
         for line in report.applied + ([f"could not sync: {report.error}"] if report.error else []):
             click.echo(f"{report.number}: {line}")
-    click.echo(summary_line(reports, dry_run))
+    if reports:  # a shop without checkouts keeps its one line
+        click.echo(summary_line(reports, dry_run))
     return sum(r.error is not None for r in reports)

@@ -96,7 +96,9 @@ def refund_detail(refund_id: int):
 
 def _form_page(form: RefundForm, *, status: int = 200, step: str = "form", preview=None, error: str = ""):
     payment = db.session.get(Payment, form.payment_id.data) if form.payment_id.data else None
-    ctx = form_context_for(payment=payment, form=form)
+    # The order the form is for: a checkout's payment has no order of its own (it paid one per vendor).
+    order = db.session.get(Order, form.order_id.data) if form.order_id.data else None
+    ctx = form_context_for(order=order, payment=payment, form=form)
     return render(
         "refunds/new.html",
         "refunds/_create_form.html",
