@@ -137,7 +137,7 @@ def lock_products(ids) -> dict:
     ids = sorted(set(ids))
     if not ids:
         return {}
-    query = for_update(select(Product).where(Product.id.in_(ids)).order_by(Product.id), of=Product)
+    query = for_update(select(Product).where(Product.id.in_(ids)).order_by(Product.id), of=Product)  # not the vendor
     return {p.id: p for p in db.session.scalars(query)}
 
 

@@ -15,6 +15,7 @@ from portal.orders.status import FulfilmentStatus
 from portal.refunds.models import Refund
 from portal.statemachine import IllegalTransition
 from portal.stock.models import Reservation
+from tests.helpers import run_together
 from tests.orders import shop
 
 ACTOR = Actor.system("test")
@@ -147,3 +148,19 @@ def test_returns_and_rejections_are_not_plain_steps(sandbox, target):
 
     with pytest.raises(FulfilmentError):
         advance(order.id, target, actor=ACTOR)
+
+
+def test_accept_and_reject_racing_leave_exactly_one_outcome(app, postgres, sandbox):
+    order, _ = shop.goods_order(sandbox, shop=shop.vendor(), awaiting=True)
+    calls = iter(
+        [lambda: accept_order(order.id, actor=ACTOR), lambda: reject_order(order.id, reason="no", actor=ACTOR)]
+    )
+    jobs = [next(calls), next(calls)]
+    picks = iter(jobs)
+
+    results = run_together(app, lambda: next(picks)(), 2)
+
+    assert sum(isinstance(r, IllegalTransition) for r in results) == 1, results
+    order = _reload(Order, order.id)
+    refunds = db.session.scalars(select(Refund.id)).all()
+    assert (order.fulfilment_status, len(refunds)) in {("unfulfilled", 0), ("rejected", 1)}

@@ -3,6 +3,8 @@ and get their deposit back (in full or less damages); refunds go through the rea
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +17,8 @@ from portal.orders.returns import record_return
 from portal.refunds.models import Refund
 from portal.statemachine import IllegalTransition
 from portal.stock.models import Reservation
+from tests import factories
+from tests.helpers import run_together
 from tests.orders import shop
 
 ACTOR = Actor.system("test")
@@ -199,3 +203,59 @@ def test_a_damages_claim_on_goods_without_a_deposit_is_refused(delivered_goods):
 
     with pytest.raises(FulfilmentError, match="deposit"):
         record_return(order.id, {order.items[0].id: 1}, actor=ACTOR, damages=100, reason="scratched")
+
+
+# ---------------------------------------------------------------- races (PostgreSQL, real threads)
+
+
+def test_two_staff_recording_the_same_return_at_once_restock_it_once(app, postgres, delivered_goods):
+    order, _, good = delivered_goods
+    line_id = order.items[0].id
+
+    results = run_together(app, lambda: record_return(order.id, {line_id: 3}, actor=ACTOR).order.id, 4)
+
+    assert sorted(type(r).__name__ for r in results) == ["IllegalTransition"] * 3 + ["int"], results  # already returned
+    assert _reload(Product, good.id).stock == 10
+    assert _reload(Order, order.id).items[0].returned_quantity == 3
+
+
+def test_returns_of_two_orders_of_one_product_at_once_both_restock(app, postgres, sandbox, make):
+    good = make.product(kind=ProductKind.GOOD, stock=10)
+    orders = [shop.goods_order(sandbox, products=[good], quantity=2)[0] for _ in range(2)]
+    for order in orders:
+        shop.shipped(order.id)
+    jobs = iter([(o.id, o.items[0].id) for o in orders])
+
+    def give_back():
+        order_id, line_id = next(jobs)
+        return record_return(order_id, {line_id: 2}, actor=ACTOR).order.id
+
+    results = run_together(app, give_back, 2)
+
+    assert sorted(results) == sorted(o.id for o in orders), results
+    assert _reload(Product, good.id).stock == 10  # no lost update: each restock under the product's row lock
+
+
+def test_a_checked_out_rental_of_a_vendor_is_accepted_shipped_returned_and_its_deposit_refunded(api, sandbox):
+    """End to end through the cart API, the sandbox payment and the checkout's own order, allocation and booking."""
+    vendor = shop.vendor(name="Lens Library")
+    camera = factories.product(kind="rental", stock=1, price=80000, deposit=500000, vendor_id=vendor.id)
+    start = date.today() + timedelta(days=5)
+    line = {"product_id": camera.id, "quantity": 1, "rental_start": str(start), "rental_end": str(start + timedelta(2))}
+    assert api.post("/api/v1/cart/items", json=line).status_code == 201
+    checkout = api.post("/api/v1/checkout", json={"payment_method": "razorpay"}).get_json()["data"]
+    paid = api.post("/api/v1/checkout/verify", json=sandbox.pay(checkout["gateway_order_id"])).get_json()["data"]
+    [placed] = paid["orders"]
+    order_id = placed["id"]
+    assert _reload(Order, order_id).fulfilment_status == "awaiting_vendor"
+
+    shop.shipped(order_id)
+    rental = next(i for i in _reload(Order, order_id).items if i.line_type == "rental")
+    outcome = record_return(order_id, {rental.id: 1}, actor=ACTOR, damages=100000, reason="scratched lens")
+
+    assert not outcome.problems
+    [refund] = _refunds(order_id)
+    assert refund.amount == 400000  # the deposit less the damages, from this order's share of the checkout payment
+    booking = db.session.scalars(select(Reservation).where(Reservation.order_item_id == rental.id)).one()
+    assert (booking.status, booking.released_reason) == ("released", "returned")
+    assert _reload(Order, order_id).fulfilment_status == "returned"
