@@ -70,7 +70,7 @@ def search_clause(q: str):
 
 def _filtered(f: InvoiceFilter):
     query = select(Invoice).join(Invoice.order).join(Order.customer).options(contains_eager(Invoice.order))
-    query = scope_orders(query)  # a vendor's staff: invoices of its own orders only
+    query = scope_orders(query, Invoice.order_id)  # a vendor's staff: invoices of its own orders only
     if f.status:
         query = query.where(Invoice.status == f.status)
     query = query.where(*day_range_clauses(Invoice.issued_at, f.date_from, f.date_to))
