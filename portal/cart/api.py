@@ -16,7 +16,7 @@ from portal.api.schemas import IdempotencyHeaders
 from portal.cart import serializers
 from portal.cart.checkout import customer_checkout, start_checkout
 from portal.cart.completion import cancel_checkout, checkout_by_gateway_order, complete_checkout_payment
-from portal.cart.errors import CartError, CheckoutNotFound, InvalidDiscount
+from portal.cart.errors import CartError, CheckoutNotFound, InvalidDiscount, LineNotFound
 from portal.cart.schemas import (
     AddItemRequest,
     CartResponse,
@@ -33,6 +33,7 @@ from portal.errors import error_body
 from portal.extensions import db, limiter
 from portal.gateway import get_gateway
 from portal.history.services import Actor
+from portal.inputs import db_int
 from portal.orders.checkout import request_fingerprint
 from portal.payments.services import InvalidSignature, PaymentNotForOrder
 from portal.vendors.models import Vendor
@@ -40,8 +41,18 @@ from portal.vendors.models import Vendor
 bp = Blueprint("api_cart", __name__, url_prefix="/api/v1")
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
 bp.before_request(require_customer)
-LINE_ID = "<int(max=2147483647):line_id>"
-CHECKOUT_ID = "<int(max=2147483647):checkout_id>"
+# A line's PATCH and DELETE share one path: with an `int` converter, an id past the database's range would
+# make werkzeug answer 405 (the other rule's methods) instead of 404. The id is read as text and parsed here
+# (portal.inputs.db_int): anything that is not one of our ids is an unknown line, 404.
+LINE_ID = "<line_id>"
+CHECKOUT_ID = "<int:checkout_id>"
+
+
+def _line_id(text: str) -> int:
+    line_id = db_int(text)
+    if line_id is None:
+        raise LineNotFound("No such line in your cart.")
+    return line_id
 
 
 @bp.errorhandler(CartError)
@@ -78,17 +89,17 @@ def add_item(json: AddItemRequest):
 
 @bp.patch(f"/cart/items/{LINE_ID}")
 @spec.validate(json=UpdateItemRequest, resp=responses(200, CartResponse, 415), tags=["cart"])
-def update_item(line_id: int, json: UpdateItemRequest):
+def update_item(line_id: str, json: UpdateItemRequest):
     """Change a line's quantity (0 removes it). Another customer's line answers 404."""
-    set_quantity(current_customer(), line_id, json.quantity)
+    set_quantity(current_customer(), _line_id(line_id), json.quantity)
     return _cart()
 
 
 @bp.delete(f"/cart/items/{LINE_ID}")
 @spec.validate(resp=responses(200, CartResponse), tags=["cart"])
-def delete_item(line_id: int):
+def delete_item(line_id: str):
     """Remove a line from the cart."""
-    set_quantity(current_customer(), line_id, 0)
+    set_quantity(current_customer(), _line_id(line_id), 0)
     return _cart()
 
 
@@ -191,7 +202,7 @@ def checkout_detail(checkout_id: int):
     return CheckoutDetailResponse(data=_detail(customer_checkout(current_customer_id(), checkout_id)))
 
 
-@bp.delete(f"/checkouts/{CHECKOUT_ID}")
+@bp.patch(f"/checkouts/{CHECKOUT_ID}/cancel")
 @spec.validate(resp=responses(200, CheckoutDetailResponse, 409), tags=["checkout"])
 def cancel(checkout_id: int):
     """Cancel the caller's unpaid checkout: its reservations are released (409 once paid)."""

@@ -10,6 +10,7 @@ from portal.cart.errors import CheckoutNotFound
 from portal.cart.models import Checkout
 from portal.dbutil import for_update
 from portal.extensions import db
+from portal.inputs import db_int
 
 
 @dataclass
@@ -32,7 +33,7 @@ def lock_checkout(checkout_id: int) -> Checkout:
 
 def customer_checkout(customer_id: int, checkout_id: int) -> Checkout:
     """The customer's checkout; another customer's answers exactly like an unknown one (CheckoutNotFound)."""
-    checkout = db.session.get(Checkout, checkout_id)
+    checkout = db.session.get(Checkout, checkout_id) if db_int(checkout_id) is not None else None
     if checkout is None or checkout.customer_id != customer_id:
         raise CheckoutNotFound("No such checkout.")
     return checkout

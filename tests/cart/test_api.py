@@ -162,7 +162,22 @@ def test_the_openapi_description_lists_the_cart_and_checkout_paths(client):
         "/api/v1/checkout",
         "/api/v1/checkout/verify",
         "/api/v1/checkouts/{checkout_id}",
+        "/api/v1/checkouts/{checkout_id}/cancel",
     }
     start = paths["/api/v1/checkout"]["post"]
     assert {"201", "409", "422"} <= set(start["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in start["parameters"])
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_line_id_past_the_databases_range_answers_404(api, method):
+    answer = getattr(api, method)("/api/v1/cart/items/9463833155843810", json={"quantity": 1})
+
+    assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/checkouts/9463833155843810", "/api/v1/cart/items/abc"])
+def test_an_id_that_is_not_one_of_ours_answers_404(api, path):
+    assert api.get(path).status_code in (404, 405)
+    assert api.delete(path).status_code in (404, 405)
+    assert api.patch(f"{path}/cancel").status_code == 404

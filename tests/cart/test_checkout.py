@@ -255,11 +255,11 @@ def test_cancelling_a_checkout_releases_its_reservations(api, shop):
     api.post("/api/v1/cart/items", json={"product_id": shop["kettle"].id, "quantity": 2})
     data = api.post("/api/v1/checkout", json={}).get_json()["data"]
 
-    answer = api.delete(f"/api/v1/checkouts/{data['id']}")
+    answer = api.patch(f"/api/v1/checkouts/{data['id']}/cancel")
 
     assert answer.status_code == 200 and answer.get_json()["data"]["status"] == "cancelled"
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"released"}
-    assert api.delete(f"/api/v1/checkouts/{data['id']}").status_code == 409
+    assert api.patch(f"/api/v1/checkouts/{data['id']}/cancel").status_code == 409
 
 
 def test_the_customer_gets_a_receipt_per_vendor_order_and_no_order_placed_message(api, shop, sandbox):
