@@ -16,6 +16,8 @@ run: install assets  ## install, migrate, seed demo data, start the job worker a
 	@echo
 	@echo "  Portal:      http://127.0.0.1:$(PORT)/login"
 	@echo "  Demo admin:  admin@demo.test / demo-password-123   (also finance@demo.test, viewer@demo.test)"
+	@echo "  Vendor:      vendor@demo.test / demo-password-123   (Trail Rentals' staff: its own orders only)"
+	@echo "  Store:       http://127.0.0.1:$(PORT)/sandbox/store/   (the demo customer's cart of several vendors)"
 	@echo "  Jobs:        http://127.0.0.1:$(PORT)/admin/jobs   (a worker runs beside the server: docs/jobs.md)"
 	@echo
 	PORT=$(PORT) ./scripts/run.sh

@@ -17,19 +17,22 @@ from portal.cart.completion import apply_checkout_payment, complete_checkout_pay
 from portal.cart.models import Checkout
 from portal.cart.status import OPEN
 from portal.extensions import db
-from portal.gateway import get_gateway
+from portal.gateway import GatewayRejected, get_gateway
 from portal.history.services import Actor
+
+
+def _error_metadata(params: dict) -> dict:
+    """A failure redirect's `error[metadata]` ({"payment_id", "order_id"}); {} when absent or unreadable."""
+    try:
+        meta = json.loads(params.get("error[metadata]") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def gateway_order_of(params: dict) -> str:
     """The gateway order id the callback is about: the signed success's, or the failure's metadata."""
-    if params.get("razorpay_order_id"):
-        return params["razorpay_order_id"]
-    try:
-        meta = json.loads(params.get("error[metadata]") or "{}")
-    except ValueError:
-        return ""
-    return meta.get("order_id") or "" if isinstance(meta, dict) else ""
+    return str(params.get("razorpay_order_id") or _error_metadata(params).get("order_id") or "")
 
 
 def checkout_for(params: dict) -> Checkout | None:
@@ -49,20 +52,28 @@ def settle(checkout: Checkout, params: dict, *, actor: Actor) -> tuple[str, Chec
             params["razorpay_order_id"], params["razorpay_payment_id"], params["razorpay_signature"], actor=actor
         )
         return outcome.state, outcome.checkout
-    payment_id = _failed_payment_id(params)
-    entity = get_gateway().fetch_payment(payment_id) if payment_id else {}
+    entity = _reported_payment(str(_error_metadata(params).get("payment_id") or ""))
     if entity.get("order_id") != checkout.gateway_order_id or entity.get("status") != "failed":
-        return "failed", checkout  # nothing we can confirm: the page offers the retry, nothing is changed
+        return state_of(checkout), checkout  # nothing confirmed: nothing changes, the page says where it stands
     outcome = apply_checkout_payment(entity, actor=actor, reason="the customer's payment failed at the checkout")
     return outcome.state, outcome.checkout
 
 
-def _failed_payment_id(params: dict) -> str:
+def _reported_payment(payment_id: str) -> dict:
+    """The gateway's own record of the payment a failure redirect names; {} for none or an unknown id."""
+    if not payment_id:
+        return {}
     try:
-        meta = json.loads(params.get("error[metadata]") or "{}")
-    except ValueError:
-        return ""
-    return str(meta.get("payment_id") or "") if isinstance(meta, dict) else ""
+        return get_gateway().fetch_payment(payment_id)
+    except GatewayRejected:  # no such payment: the redirect was not the gateway's
+        return {}
+
+
+def state_of(checkout: Checkout) -> str:
+    """The page for a checkout as it stands (an unconfirmed failure redirect changes nothing)."""
+    return {"paid": "paid", "refunded": "refunded", "expired": "expired", "cancelled": "cancelled"}.get(
+        str(checkout.status), "failed"
+    )
 
 
 def page(state: str, checkout: Checkout | None, status: int = 200):

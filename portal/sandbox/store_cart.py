@@ -1,6 +1,6 @@
 """The demo storefront's cart (/sandbox/store/cart…): products of several vendors into one cart, one
 checkout, one payment on the sandbox's hosted page — all through the customer API, as a merchant's app
-would call it (portal.sandbox.storefront.call). The prices shown come from the API; none is sent back."""
+would call it (portal.sandbox.store_api.call). The prices shown come from the API; none is sent back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import secrets
 import requests
 from flask import Blueprint, flash, redirect, request, url_for
 
-from portal.sandbox.storefront import StoreError, call
+from portal.sandbox.store_api import StoreError, call
 
 bp = Blueprint("sandbox_cart", __name__, url_prefix="/sandbox/store")
 OPEN = ("pending", "failed")  # a checkout that a payment may still complete (portal.cart.status.OPEN)

@@ -89,3 +89,56 @@ def test_a_two_vendor_cart_is_paid_once_and_each_vendor_sees_and_accepts_only_it
 
 def select_orders():
     return db.select(Order).where(Order.checkout_id.is_not(None)).order_by(Order.vendor_id)
+
+
+def test_a_declined_payment_shows_the_failure_page_and_pay_again_completes_the_same_checkout(
+    page, live_server, sandbox, monkeypatch
+):
+    shop = two_vendor_shop()
+    monkeypatch.setattr(sandbox.sandbox, "public_base_url", live_server.url)
+    page.goto("/sandbox/store/")
+    _add(page, "Silk scarf")
+    page.locator("#store-cart").get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.wait_for_url(re.compile(r"/sandbox/checkout/order_"))
+    hosted = page.url
+    page.get_by_role("button", name="Fail (card declined)").click()
+
+    expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+    expect(page.locator("#checkout-outcome")).to_contain_text("nothing was charged")
+    page.get_by_role("button", name="Pay again").click()  # a link styled as a button
+    page.wait_for_url(hosted)  # the same checkout, the same gateway order
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.get_by_role("heading", name="Thank you: your order is confirmed")).to_be_visible()
+    checkout = db.session.scalar(db.select(Checkout))
+    db.session.refresh(checkout)
+    assert checkout.status == "paid" and [o.vendor_id for o in checkout.orders] == [shop.loom.id]
+
+
+def test_the_checkouts_list_filters_by_tab_and_search_in_place_and_opens_a_checkout(page, login, make):
+    buyer = make.customer(email="meera.rao@example.test")
+    paid = make.checkout(customer_user=buyer, status="paid")
+    expired, cancelled = make.checkout(status="expired"), make.checkout(status="cancelled")
+    pending = make.checkout()
+    login(page, "viewer")
+    page.goto("/admin/checkouts")
+    rows = page.locator("#checkout-results tbody tr")
+    expect(rows).to_have_count(4)
+    page.evaluate("window.__samePage = true")
+
+    page.locator(".tabs").get_by_role("link", name=re.compile("^abandoned", re.I)).click()
+    expect(page).to_have_url(re.compile(r"status=abandoned"))
+    expect(rows).to_have_count(2)
+    expect(page.locator("#checkout-results")).to_contain_text(expired.number)
+    expect(page.locator("#checkout-results")).to_contain_text(cancelled.number)
+
+    page.locator(".tabs").get_by_role("link", name=re.compile("^all", re.I)).click()
+    page.get_by_label("Search").fill("meera.rao@")
+    expect(page).to_have_url(re.compile(r"q=meera\.rao%40"))
+    expect(rows).to_have_count(1)
+    expect(page.locator("#checkout-results")).not_to_contain_text(pending.number)
+    assert page.evaluate("window.__samePage") is True  # swapped in place, no reload
+
+    page.get_by_role("link", name=paid.number).click()
+    expect(page.get_by_role("heading", name=re.compile(f"Checkout {paid.number}"))).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("pending → paid")
+    screenshot(page, "checkout-detail")

@@ -3,6 +3,7 @@ page with a retry on the same checkout, the refunded and expired states in the c
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -74,6 +75,24 @@ def test_a_failed_payment_shows_a_retry_and_paying_again_completes_the_same_chec
     assert "your order is confirmed" in paid.get_data(as_text=True) and len(orders_of(checkout)) == 2
 
 
+def test_an_unconfirmed_failure_redirect_changes_nothing(client, sandbox, checkout):
+    forged = {"error[code]": "BAD_REQUEST_ERROR", "error[metadata]": '{"payment_id": "pay_nope", "order_id": "%s"}'}
+    page = client.get(
+        CALLBACK, query_string={**forged, "error[metadata]": forged["error[metadata]"] % checkout.gateway_order_id}
+    )
+    assert page.status_code == 200 and "Payment failed" in page.get_data(as_text=True)
+    db.session.expire_all()
+    checkout = db.session.get(Checkout, checkout.id)
+    assert checkout.status == "pending" and {r.status for r in checkout.reservations} == {"held"}
+
+
+def test_a_failure_redirect_for_a_paid_checkout_shows_it_paid(client, sandbox, checkout):
+    client.get(CALLBACK, query_string=sandbox.pay(checkout.gateway_order_id))
+    meta = json.dumps({"payment_id": "pay_nope", "order_id": checkout.gateway_order_id})
+    page = client.get(CALLBACK, query_string={"error[metadata]": meta})
+    assert "your order is confirmed" in page.get_data(as_text=True) and len(orders_of(checkout)) == 2
+
+
 def test_a_forged_signature_is_refused_and_creates_nothing(client, sandbox, checkout):
     params = {**sandbox.pay(checkout.gateway_order_id), "razorpay_signature": "0" * 64}
     page = client.get(CALLBACK, query_string=params)
@@ -108,7 +127,5 @@ def test_a_vendor_that_stopped_selling_before_the_payment_means_a_refund_in_cust
 
 def _failure_params(sandbox, checkout) -> dict:
     """What the hosted checkout's failure redirect carries (error[...] fields, the ids in error[metadata])."""
-    import json
-
     error = sandbox.pay(checkout.gateway_order_id, outcome="failure")["error"]
     return {f"error[{k}]": (json.dumps(v) if isinstance(v, dict) else v) for k, v in error.items()}

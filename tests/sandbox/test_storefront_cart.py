@@ -121,3 +121,23 @@ def test_pay_again_on_another_customers_checkout_is_refused(client, shop, make):
 )
 def test_every_cart_form_needs_the_csrf_token(client, shop, path):
     assert client.post(path, data={"product_id": shop.scarf.id, "quantity": 1}).status_code == 400
+
+
+def test_my_orders_show_each_vendors_order_and_its_tracking_once_shipped(client, shop, sandbox):
+    from portal.history.services import Actor
+    from portal.orders.fulfilment import advance
+    from portal.orders.models import Order
+
+    add(client, shop.scarf)
+    add(client, shop.lamp)
+    token = extract_csrf(store(client))
+    opened = client.post("/sandbox/store/checkout", data={"csrf_token": token, "idempotency_key": "mine-1"})
+    gateway_order_id = urlsplit(opened.headers["Location"]).path.rsplit("/", 1)[1]
+    client.get("/payments/razorpay/callback", query_string=sandbox.pay(gateway_order_id))
+    loom = db.session.query(Order).filter_by(vendor_id=shop.loom.id).one()
+    for step in ("processing", "shipped"):
+        tracking = "DLV-1" if step == "shipped" else None
+        advance(loom.id, step, actor=Actor.system(), carrier=tracking and "Delhivery", tracking_number=tracking)
+    mine = store(client).split('id="store-orders"')[1].split("</table>")[0]
+    assert "Loom &amp; Co" in mine and "Trail Rentals" in mine
+    assert "shipped" in mine and "Delhivery DLV-1" in mine and "awaiting vendor" in mine
