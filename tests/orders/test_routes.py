@@ -16,6 +16,7 @@ from portal.orders.models import Order
 from portal.orders.services import change_status
 from portal.orders.status import OrderStatus
 from portal.payments.services import apply_gateway_payment
+from portal.timeutil import local_date
 from tests.admin.helpers import HX, count_queries, csrf
 
 ROLES = ("viewer", "finance", "admin")
@@ -95,7 +96,7 @@ def test_filters_by_fulfilment_date_amount_customer_and_product(auth, client, ma
     buyer = make.customer()
     physical, _ = make.paid_order(customer_user=buyer, products=[book])
     digital = make.order(products=[course])
-    day = physical.created_at.date().isoformat()
+    day = local_date(physical.created_at).isoformat()  # the filter reads dates in the business time zone
     cases = [
         ({"fulfilment": "unfulfilled"}, physical, digital),
         ({"min": "1000.00"}, digital, physical),
