@@ -87,3 +87,19 @@ def _reconcile_checkouts(cutoff, dry_run: bool) -> int:
     if reports:  # a shop without checkouts keeps its one line
         click.echo(summary_line(reports, dry_run))
     return sum(r.error is not None for r in reports)
+
+
+@payments_cli.command("resend-refunds")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; change nothing.")
+def resend_refunds(dry_run: bool) -> None:
+    """Send again the pending refunds the gateway never received (it was unreachable), once their backoff has
+    elapsed, each with its own idempotency key — as the `resend_unsent_refunds` schedule does every minute."""
+    from portal.refunds.resend import due, resend_unsent
+
+    count = len(due())
+    with click.progressbar(length=count, label="Sending refunds", show_pos=True, file=sys.stderr) as bar:
+        counts = resend_unsent(dry_run=dry_run, on_each=lambda: bar.update(1))
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing to send"
+    click.echo(f"payments resend-refunds{' (dry run)' if dry_run else ''}: {summary}")
+    if counts.get("unsent") or counts.get("failed"):
+        raise SystemExit(1)

@@ -161,8 +161,7 @@ def payment_detail(payment_id: int) -> Payment | None:
         .where(Payment.id == payment_id)
         .options(
             joinedload(Payment.order),
-            joinedload(Payment.checkout),
-            selectinload(Payment.allocations),
+            joinedload(Payment.checkout),  # a checkout's payment: its allocations load only for it (the page)
             selectinload(Payment.refunds),
             selectinload(Payment.disputes),
         )
