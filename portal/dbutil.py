@@ -52,3 +52,17 @@ def for_update(statement, of=None):
     session already holds: a lock on a row whose stale copy we keep using would protect nothing.
     On SQLite the same statement takes the database's write lock first (see `enable_sqlite_pragmas`)."""
     return statement.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+def committed(work):
+    """Run `work()` as one transaction: commit what it did and return its result, or roll back and re-raise.
+    For services whose body is a closure (the catalogue's and vendors' edits)."""
+    from portal.extensions import db
+
+    try:
+        result = work()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result

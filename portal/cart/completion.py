@@ -25,12 +25,12 @@ from portal.gateway import GatewayRejected, get_gateway
 from portal.history.services import Actor, record_event
 from portal.payments.models import Payment
 from portal.payments.services import (
-    InvalidSignature,
-    PaymentNotForOrder,
     PaymentOutcome,
     advance_payment,
     copy_payment_details,
+    payment_of_gateway_order,
     run_payment_hooks,
+    verified_payment,
 )
 from portal.payments.status import PaymentStatus
 from portal.statemachine import transition
@@ -53,22 +53,13 @@ def complete_checkout_payment(gateway_order_id: str, payment_id: str, signature:
     """Verify the checkout result (signature in constant time, via the gateway port), fetch the payment from the
     gateway and apply it (`apply_checkout_payment`). A bad signature raises InvalidSignature before anything is
     read or written; a payment of another gateway order, PaymentNotForOrder. Idempotent."""
-    gateway = get_gateway()
-    if not gateway.verify_payment_signature(gateway_order_id, payment_id, signature):
-        raise InvalidSignature("The payment signature does not match.")
-    entity = gateway.fetch_payment(payment_id)
-    if entity.get("order_id") != gateway_order_id:
-        raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
-    return apply_checkout_payment(entity, actor=actor)
+    return apply_checkout_payment(verified_payment(gateway_order_id, payment_id, signature), actor=actor)
 
 
 def fail_checkout_payment(gateway_order_id: str, payment_id: str, *, actor: Actor) -> CheckoutOutcome:
     """The callback page's error branch (its parameters are not signed): the payment is fetched from the gateway
     and applied only if it belongs to this gateway order, so a forged error cannot fail a checkout. Idempotent."""
-    entity = get_gateway().fetch_payment(payment_id)
-    if entity.get("order_id") != gateway_order_id:
-        raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
-    return apply_checkout_payment(entity, actor=actor)
+    return apply_checkout_payment(payment_of_gateway_order(gateway_order_id, payment_id), actor=actor)
 
 
 def _capture_if_authorized(checkout: Checkout, entity: dict) -> dict:

@@ -9,7 +9,7 @@ from portal.catalog.models import SHIPPED_KINDS
 from portal.extensions import db
 from portal.history.services import Actor, record_event
 from portal.orders.models import LineType, Order, OrderItem
-from portal.orders.services import new_order_number
+from portal.orders.services import billing_fields, new_order_number
 from portal.orders.status import ORDER, FulfilmentStatus, OrderStatus
 from portal.payments.models import PaymentAllocation
 from portal.statemachine import advance_to
@@ -104,11 +104,7 @@ def _new_order(checkout, vendor: Vendor | None, lines: list[dict], now) -> Order
         updated_at=now,
         vendor_id=vendor.id if vendor is not None else None,
         checkout_id=checkout.id,
-        billing_name=customer.name,
-        billing_email=customer.email,
-        billing_address=customer.billing_address,
-        billing_state=customer.billing_state,
-        billing_gstin=customer.gstin,
+        **billing_fields(customer),
     )
     order.receipt = order.number
     return order

@@ -85,7 +85,8 @@ def checkout_order(order) -> dict:
     }
 
 
-def started(checkout, vendors, key_id: str) -> dict:
+def _checkout(checkout, vendors) -> dict:
+    """What every checkout body carries."""
     return {
         "id": checkout.id,
         "number": checkout.number,
@@ -93,23 +94,20 @@ def started(checkout, vendors, key_id: str) -> dict:
         "amount": checkout.amount,
         "currency": checkout.currency,
         "expires_at": _utc(checkout.expires_at),
-        "key_id": key_id if checkout.gateway_order_id else None,
         "gateway_order_id": checkout.gateway_order_id,
         "vendors": checkout_vendors(checkout, vendors),
     }
 
 
+def started(checkout, vendors, key_id: str) -> dict:
+    """POST /api/v1/checkout's body: the checkout parameters (key_id null when nothing is left to pay)."""
+    return {**_checkout(checkout, vendors), "key_id": key_id if checkout.gateway_order_id else None}
+
+
 def checkout_detail(checkout, vendors) -> dict:
     return {
-        "id": checkout.id,
-        "number": checkout.number,
-        "status": str(checkout.status),
-        "amount": checkout.amount,
-        "currency": checkout.currency,
-        "expires_at": _utc(checkout.expires_at),
+        **_checkout(checkout, vendors),
         "paid_at": _utc(checkout.paid_at),
-        "gateway_order_id": checkout.gateway_order_id,
         "failure_reason": checkout.failure_reason,
-        "vendors": checkout_vendors(checkout, vendors),
         "orders": [checkout_order(o) for o in checkout.orders],
     }

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from portal.catalog.models import OptionPricing, Product, ProductKind, ProductOption
-from portal.dbutil import for_update
+from portal.dbutil import committed, for_update
 from portal.extensions import db
 from portal.history.services import Actor, diff, record_event
 from portal.vendors.models import Vendor
@@ -89,16 +89,6 @@ def _sku_taken(sku: str, product_id: int | None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _committed(work):
-    try:
-        result = work()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return result
-
-
 def add_product(values: dict, *, actor: Actor) -> Product:
     """Add a product to the session with its audit row (the caller commits: the importer batches them)."""
     fields = clean(values)
@@ -113,7 +103,7 @@ def add_product(values: dict, *, actor: Actor) -> Product:
 def create_product(*, actor: Actor, **fields) -> Product:
     """Create a product from plain fields (sku, title, kind, price and deposit in minor units, currency,
     tax_rate_bp, hsn_sac, stock, vendor_id, active, description). ProductError: nothing written."""
-    return _committed(lambda: add_product(fields, actor=actor))
+    return committed(lambda: add_product(fields, actor=actor))
 
 
 def locked_product(product_id: int) -> Product:
@@ -143,7 +133,7 @@ def update_product(product_id: int, *, actor: Actor, **fields) -> Product:
         apply_changes(product, fields, actor=actor)
         return product
 
-    return _committed(work)
+    return committed(work)
 
 
 def set_product_active(product_id: int, active: bool, *, actor: Actor, reason: str = "") -> Product:
@@ -157,7 +147,7 @@ def set_product_active(product_id: int, active: bool, *, actor: Actor, reason: s
             record_event(product, action=action, actor=actor, reason=reason, changes=changes)
         return product
 
-    return _committed(work)
+    return committed(work)
 
 
 def _clean_option(values: dict) -> dict:
@@ -203,7 +193,7 @@ def save_option(product_id: int, values: dict, *, actor: Actor, option_id: int |
             record_event(product, action="update", actor=actor, changes=changes)
         return option
 
-    return _committed(work)
+    return committed(work)
 
 
 def remove_option(product_id: int, option_id: int, *, actor: Actor) -> None:
@@ -217,4 +207,4 @@ def remove_option(product_id: int, option_id: int, *, actor: Actor) -> None:
         product.options.remove(option)
         record_event(product, action="update", actor=actor, changes={f"option.{option.code}": ["removed", None]})
 
-    _committed(work)
+    committed(work)

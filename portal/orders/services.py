@@ -50,6 +50,17 @@ def new_order_number() -> str:
     return "ORD-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
 
 
+def billing_fields(customer) -> dict:
+    """An order's billing snapshot of its customer (the invoice's buyer), taken when the order is made."""
+    return {
+        "billing_name": customer.name,
+        "billing_email": customer.email,
+        "billing_address": customer.billing_address,
+        "billing_state": customer.billing_state,
+        "billing_gstin": customer.gstin,
+    }
+
+
 def build_order(customer, priced: Quote, *, created_at=None, **fields) -> Order:
     """A pending order (not yet committed) with item snapshots; stock is taken here. Its capture mode is
     PAYMENT_CAPTURE unless `fields` names one (`capture_mode=CaptureMode.MANUAL`)."""
@@ -68,11 +79,7 @@ def build_order(customer, priced: Quote, *, created_at=None, **fields) -> Order:
         updated_at=now,
         expires_at=now + ttl,
         fulfilment_status=FulfilmentStatus.UNFULFILLED if priced.has_physical else FulfilmentStatus.NOT_REQUIRED,
-        billing_name=customer.name,
-        billing_email=customer.email,
-        billing_address=customer.billing_address,
-        billing_state=customer.billing_state,
-        billing_gstin=customer.gstin,
+        **billing_fields(customer),
         **{"capture_mode": current_app.config["PAYMENT_CAPTURE"], **fields},
     )
     order.receipt = order.number

@@ -310,13 +310,23 @@ def confirm_checkout_payment(gateway_order_id: str, payment_id: str, signature: 
     Idempotent: a second call with the same parameters changes nothing and returns the same outcome.
     A bad signature raises InvalidSignature before anything is read or written.
     """
-    gateway = get_gateway()
-    if not gateway.verify_payment_signature(gateway_order_id, payment_id, signature):
+    return settle_payment(verified_payment(gateway_order_id, payment_id, signature), actor=actor)
+
+
+def verified_payment(gateway_order_id: str, payment_id: str, signature: str) -> dict:
+    """The gateway's payment entity for a checkout result, once its signature checks (constant time) and the
+    payment belongs to that gateway order. Raises InvalidSignature / PaymentNotForOrder before any write."""
+    if not get_gateway().verify_payment_signature(gateway_order_id, payment_id, signature):
         raise InvalidSignature("The payment signature does not match.")
-    entity = gateway.fetch_payment(payment_id)
+    return payment_of_gateway_order(gateway_order_id, payment_id)
+
+
+def payment_of_gateway_order(gateway_order_id: str, payment_id: str) -> dict:
+    """The gateway's payment entity, refused (PaymentNotForOrder) unless it belongs to `gateway_order_id`."""
+    entity = get_gateway().fetch_payment(payment_id)
     if entity.get("order_id") != gateway_order_id:
         raise PaymentNotForOrder(f"payment {payment_id} does not belong to {gateway_order_id}")
-    return settle_payment(entity, actor=actor)
+    return entity
 
 
 def confirm_payment_link_payment(params: dict, *, actor: Actor) -> PaymentOutcome:

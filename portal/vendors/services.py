@@ -7,7 +7,7 @@ import re
 from flask import current_app
 from sqlalchemy import func, select
 
-from portal.dbutil import for_update
+from portal.dbutil import committed, for_update
 from portal.extensions import db
 from portal.history.services import Actor, diff, record_event
 from portal.vendors import validation
@@ -95,16 +95,6 @@ def _taken(condition, vendor_id: int | None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _committed(work):
-    try:
-        result = work()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return result
-
-
 def add_vendor(values: dict, *, actor: Actor) -> Vendor:
     """Add a vendor to the session with its audit row (the caller commits: the importer batches them)."""
     fields = clean(values)
@@ -120,7 +110,7 @@ def add_vendor(values: dict, *, actor: Actor) -> Vendor:
 def create_vendor(*, actor: Actor, **fields) -> Vendor:
     """Create a vendor from plain fields (name, legal_name, gstin, state, address, email, auto_approve,
     invoice_prefix, brand_colour, active). VendorError when a field is wrong; nothing is written then."""
-    return _committed(lambda: add_vendor(fields, actor=actor))
+    return committed(lambda: add_vendor(fields, actor=actor))
 
 
 def _locked(vendor_id: int) -> Vendor:
@@ -144,7 +134,7 @@ def update_vendor(vendor_id: int, *, actor: Actor, **fields) -> Vendor:
             record_event(vendor, action="update", actor=actor, changes=changes)
         return vendor
 
-    return _committed(work)
+    return committed(work)
 
 
 def set_vendor_active(vendor_id: int, active: bool, *, actor: Actor, reason: str = "") -> Vendor:
@@ -158,7 +148,7 @@ def set_vendor_active(vendor_id: int, active: bool, *, actor: Actor, reason: str
             record_event(vendor, action=action, actor=actor, reason=reason, changes=changes)
         return vendor
 
-    return _committed(work)
+    return committed(work)
 
 
 def set_logo(vendor_id: int, data: bytes | None, *, actor: Actor) -> Vendor:
@@ -178,7 +168,7 @@ def set_logo(vendor_id: int, data: bytes | None, *, actor: Actor) -> Vendor:
         record_event(vendor, action="update", actor=actor, changes={"logo": size})
         return vendor
 
-    return _committed(work)
+    return committed(work)
 
 
 def vendor_by_name(name: str) -> Vendor | None:
