@@ -27,7 +27,7 @@ from portal.payments.services import capture_payment
 from portal.payments.status import PaymentStatus
 from portal.statemachine import IllegalTransition
 from portal.timeutil import utcnow
-from portal.vendors.scope import guard_objects
+from portal.vendors.scope import current_vendor_id, guard_objects
 
 bp = Blueprint("payments", __name__, url_prefix="/admin/payments")
 staff_blueprint_guard(bp, vendors=True)  # vendors: payments of their own orders only (queries, guard_objects)
@@ -58,10 +58,18 @@ def list_payments():
 
 
 def detail_context(payment, **forms) -> dict:
+    # A checkout's payment paid several vendors' orders: a vendor's staff see only their own share and refunds
+    # (and not the gateway's raw entity, which describes the whole purchase).
+    vendor_id = current_vendor_id()
+    own = (lambda order: order is not None and order.vendor_id == vendor_id) if vendor_id else (lambda order: True)
     return {
         "payment": payment,
+        "allocations": [a for a in payment.allocations if own(a.order)],
+        "refunds": [r for r in payment.refunds if vendor_id is None or own(r.order)],
         "events": queries.timeline(payment),
-        "gateway_json": json.dumps(payment.gateway_data, indent=2, sort_keys=True) if payment.gateway_data else "",
+        "gateway_json": (
+            json.dumps(payment.gateway_data, indent=2, sort_keys=True) if payment.gateway_data and not vendor_id else ""
+        ),
         "capture_form": forms.get("capture_form") or CaptureForm(formdata=None),
         "status_form": forms.get("status_form") or PaymentStatusForm(formdata=None).offer(payment.next_statuses),
         "delete_form": forms.get("delete_form") or DeletePaymentForm(formdata=None),

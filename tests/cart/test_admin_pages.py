@@ -50,3 +50,25 @@ def test_a_checkout_refund_without_an_order_shows_on_the_refund_pages(api, shop,
 
     for path in ("/admin/refunds", f"/admin/refunds/{refund.id}", "/admin/payments", f"/admin/payments/{payment.id}"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_vendor_sees_only_its_own_share_of_a_checkout_payment(api, shop, sandbox, auth, client):
+    from portal.auth.models import Role
+    from portal.auth.services import upsert_user
+    from tests import factories
+
+    payment = _paid(api, shop, sandbox)
+    crafts = shop["vendors"][0]
+    user, _ = upsert_user("crafts@vendor.test", factories.PASSWORD, Role.VENDOR, vendor_id=crafts.id)
+    db.session.commit()
+    orders = db.session.scalars(select(Order).order_by(Order.id)).all()
+    own = [o for o in orders if o.vendor_id == crafts.id]
+    others = [o for o in orders if o.vendor_id != crafts.id]
+    auth.login(user.email)
+
+    page = client.get(f"/admin/payments/{payment.id}").get_data(as_text=True)
+
+    assert len(own) == 1 and len(others) == 2
+    assert own[0].number in page
+    assert all(o.number not in page for o in others)
+    assert "gateway-json" not in page  # the raw entity describes the whole purchase
