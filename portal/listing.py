@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import Response, stream_with_context
+from flask import Response, abort, stream_with_context
 from sqlalchemy import and_, func, literal, or_, select, union, union_all
 
 from portal.extensions import db
 from portal.inputs import DB_INT_MAX, db_int
 from portal.money import InvalidAmount, parse_amount
-from portal.timeutil import day_bounds_utc, to_local
+from portal.timeutil import day_bounds_utc, to_local, utcnow
 
 COUNT_CAP = 1_000
 PAGE_SIZES = (25, 50, 100)
@@ -461,6 +461,14 @@ def stream_rows(statement, batch: int = CSV_BATCH) -> Iterator:
     """Rows of `statement`, fetched from a server-side cursor `batch` at a time."""
     result = db.session.execute(statement.execution_options(yield_per=batch))
     yield from result
+
+
+def filtered_csv(name: str, args: ListArgs, header: list[str], rows: Callable[[ListArgs], Iterable]) -> Response:
+    """A list's `?format=csv` export: 422 naming the bad filters (a CSV of the wrong rows helps no one), else
+    the rows the filter shows, streamed as `<name>-<timestamp>.csv`."""
+    if args.errors:
+        abort(422, description="Fix the filter first: " + "; ".join(args.errors.values()))
+    return csv_response(f"{name}-{utcnow():%Y%m%d-%H%M}.csv", header, rows(args))
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:

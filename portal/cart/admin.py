@@ -6,14 +6,13 @@ vendor sees its own orders on the orders pages instead.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, request
 
 from portal.auth.decorators import staff_blueprint_guard
 from portal.cart import queries
 from portal.history.deleted import gone_or_404
 from portal.htmx import render
-from portal.listing import csv_response, display_count, url_builder
-from portal.timeutil import utcnow
+from portal.listing import display_count, filtered_csv, url_builder
 
 bp = Blueprint("checkouts", __name__, url_prefix="/admin/checkouts")
 staff_blueprint_guard(bp)
@@ -28,9 +27,7 @@ def list_checkouts():
     """The filtered list (or its CSV export with ?format=csv)."""
     args = queries.parse_checkout_args(request.args)
     if request.args.get("format") == "csv":
-        if args.errors:
-            abort(422, description="Fix the filter first: " + "; ".join(args.errors.values()))
-        return csv_response(f"checkouts-{utcnow():%Y%m%d-%H%M}.csv", queries.CSV_HEADER, queries.csv_rows(args))
+        return filtered_csv("checkouts", args, queries.CSV_HEADER, queries.csv_rows)
     return render(
         "cart/admin/list.html",
         "cart/admin/_results.html",

@@ -16,7 +16,7 @@ from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.inputs import db_ids
 from portal.invoices.services import InvoiceError, issue_invoice
-from portal.listing import csv_response, url_builder
+from portal.listing import filtered_csv, url_builder
 from portal.orders import queries
 from portal.orders.admin_services import OrderNotDeletable, bulk_cancel, bulk_issue_invoices, delete_order
 from portal.orders.forms import BulkForm, CancelForm, DeleteForm, FulfilmentForm, StatusForm
@@ -26,7 +26,6 @@ from portal.orders.status import FULFILMENT, OrderStatus
 from portal.payments.reconcile import sync_order
 from portal.redirects import safe_next
 from portal.statemachine import IllegalTransition
-from portal.timeutil import utcnow
 from portal.vendors.scope import guard_objects
 
 bp = Blueprint("orders", __name__, url_prefix="/admin/orders")
@@ -48,9 +47,7 @@ def init_app(app) -> None:
 def list_orders():
     args = queries.parse_order_args(request.args)
     if request.args.get("format") == "csv":
-        if args.errors:
-            abort(422, description="Fix the filter first: " + "; ".join(args.errors.values()))
-        return csv_response(f"orders-{utcnow():%Y%m%d-%H%M}.csv", queries.CSV_HEADER, queries.csv_rows(args))
+        return filtered_csv("orders", args, queries.CSV_HEADER, queries.csv_rows)
     return render(
         "orders/list.html",
         "orders/_results.html",
@@ -120,7 +117,7 @@ def _bulk_export(query_string: str, ids: list[int] | None):
         return redirect(url_for(".list_orders") + "?" + urlencode([*pairs, ("format", "csv")]), 303)
     args = queries.parse_order_args(MultiDict())
     args.extra["ids"] = ids
-    return csv_response(f"orders-selected-{utcnow():%Y%m%d-%H%M}.csv", queries.CSV_HEADER, queries.csv_rows(args))
+    return filtered_csv("orders-selected", args, queries.CSV_HEADER, queries.csv_rows)
 
 
 # ---------------------------------------------------------------- detail

@@ -13,7 +13,7 @@ from portal.gateway.base import GatewayRejected, GatewayUnavailable, unavailable
 from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
-from portal.listing import csv_response, url_builder
+from portal.listing import filtered_csv, url_builder
 from portal.payments import queries
 from portal.payments.admin_services import (
     PaymentNotDeletable,
@@ -26,7 +26,6 @@ from portal.payments.reconcile import sync_payment
 from portal.payments.services import capture_payment
 from portal.payments.status import PaymentStatus
 from portal.statemachine import IllegalTransition
-from portal.timeutil import utcnow
 from portal.vendors.scope import current_vendor_id, guard_objects
 
 bp = Blueprint("payments", __name__, url_prefix="/admin/payments")
@@ -42,9 +41,7 @@ def init_app(app) -> None:
 def list_payments():
     args = queries.parse_payment_args(request.args)
     if request.args.get("format") == "csv":
-        if args.errors:
-            abort(422, description="Fix the filter first: " + "; ".join(args.errors.values()))
-        return csv_response(f"payments-{utcnow():%Y%m%d-%H%M}.csv", queries.CSV_HEADER, queries.csv_rows(args))
+        return filtered_csv("payments", args, queries.CSV_HEADER, queries.csv_rows)
     return render(
         "payments/list.html",
         "payments/_results.html",

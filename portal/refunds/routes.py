@@ -12,7 +12,7 @@ from portal.history.deleted import gone_or_404
 from portal.htmx import is_partial, render
 from portal.htmx import redirect as hx_redirect
 from portal.inputs import db_int
-from portal.listing import csv_response, display_count, url_builder
+from portal.listing import display_count, filtered_csv, url_builder
 from portal.money import InvalidAmount, format_money
 from portal.orders.models import Order
 from portal.payments.models import Payment
@@ -36,7 +36,6 @@ from portal.refunds.services import (
     process_refund,
 )
 from portal.refunds.status import RefundStatus
-from portal.timeutil import utcnow
 from portal.vendors.scope import guard_objects
 
 bp = Blueprint("refunds", __name__, url_prefix="/admin/refunds")
@@ -61,9 +60,7 @@ def init_app(app) -> None:
 def list_refunds():
     args = queries.parse_refund_args(request.args)
     if request.args.get("format") == "csv":
-        if args.errors:
-            abort(422, description="Fix the filter first: " + "; ".join(args.errors.values()))
-        return csv_response(f"refunds-{utcnow():%Y%m%d-%H%M}.csv", queries.CSV_HEADER, queries.csv_rows(args))
+        return filtered_csv("refunds", args, queries.CSV_HEADER, queries.csv_rows)
     return render(
         "refunds/list.html",
         "refunds/_results.html",
