@@ -18,7 +18,6 @@ from portal.cart.models import Checkout
 from portal.cart.orders import create_vendor_orders
 from portal.cart.services import remove_checked_out
 from portal.cart.status import ABANDONED, CHECKOUT, OPEN, CheckoutStatus
-from portal.catalog.models import Product
 from portal.dbutil import for_update
 from portal.extensions import db
 from portal.gateway import GatewayRejected, get_gateway
@@ -160,19 +159,23 @@ def _failed(checkout: Checkout, payment: Payment, actor: Actor, outcome: Checkou
     return outcome
 
 
-def _why_not(checkout: Checkout, payment: Payment, now) -> str | None:
-    """Why orders cannot be made from this checkout now, in the customer's words; None when they can."""
+def _vendors_of(checkout: Checkout) -> dict[int, Vendor]:
+    """The vendors of the checkout's lines, by id (the house's lines have none)."""
+    ids = {line["vendor_id"] for line in checkout.lines if line.get("vendor_id")}
+    return {v.id: v for v in db.session.scalars(select(Vendor).where(Vendor.id.in_(ids or [0])))}
+
+
+def _why_not(checkout: Checkout, payment: Payment, products: dict, vendors: dict[int, Vendor], now) -> str | None:
+    """Why orders cannot be made from this checkout now, in the customer's words; None when they can.
+    `products`: the lines' products, as just locked; `vendors`: the lines' vendors."""
     if payment.amount != checkout.amount or payment.currency != checkout.currency:
         return "The amount paid did not match your checkout."
     if checkout.status in ABANDONED or checkout.expires_at <= now:
         return EXPIRED
-    ids = sorted({line["product_id"] for line in checkout.lines})
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
     gone = [line["title"] for line in checkout.lines if not getattr(products.get(line["product_id"]), "active", 0)]
     if gone:
         return f"{', '.join(gone)} stopped being sold before your payment arrived."
-    vendor_ids = {line["vendor_id"] for line in checkout.lines if line.get("vendor_id")}
-    for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(vendor_ids or [0]))):
+    for vendor in vendors.values():
         if not vendor.active:
             return f"{vendor.name} stopped taking orders before your payment arrived."
     if not holds_are_live(checkout, now) and reserve_again(checkout, now):
@@ -184,21 +187,14 @@ def _settle(checkout: Checkout, payment: Payment, actor: Actor, outcome: Checkou
     # The products first, in id order, before any row that references them is written: an order item or a
     # reservation takes a KEY SHARE lock on its product, and two payments holding those while both asking
     # FOR UPDATE (to take the stock) would deadlock.
-    lock_products(line["product_id"] for line in checkout.lines)
+    products = lock_products(line["product_id"] for line in checkout.lines)
     now = utcnow()
-    why = _why_not(checkout, payment, now)
+    vendors = _vendors_of(checkout)
+    why = _why_not(checkout, payment, products, vendors, now)
     if why is not None:
         outcome = _refunding(checkout, payment, why, outcome)
         outcome.state = "expired" if why == EXPIRED else "refunded"
         return outcome, True
-    vendors = {
-        v.id: v
-        for v in db.session.scalars(
-            select(Vendor).where(
-                Vendor.id.in_({line["vendor_id"] for line in checkout.lines if line.get("vendor_id")} or [0])
-            )
-        )
-    }
     orders, items_by_line = create_vendor_orders(checkout, payment, vendors, actor, now)
     commit_sale(checkout, items_by_line)
     remove_checked_out(_cart_id(checkout), checkout.lines)
